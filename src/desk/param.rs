@@ -1,0 +1,453 @@
+//! Parameter ids: `x32:/ch/01/mix/fader`, `camilla:main/volume`. Parsed once, checked against
+//! each mixer's address grammar (which also gives the parameter's kind), and printed back as
+//! typed. Everything downstream takes a [`ParamId`], never a string.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::kind::ParamKind;
+
+/// Which mixer a parameter lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MixerId {
+    /// A Behringer X32 / M32 over OSC.
+    X32,
+    /// CamillaDSP over its websocket API.
+    Camilla,
+}
+
+impl MixerId {
+    /// The prefix used in parameter ids and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MixerId::X32 => "x32",
+            MixerId::Camilla => "camilla",
+        }
+    }
+}
+
+impl fmt::Display for MixerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parameter id that does not name a parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown parameter {input:?} ({reason})")]
+pub struct ParamIdError {
+    /// What was given.
+    pub input: String,
+    /// Why it is not a parameter, with a hint.
+    pub reason: String,
+}
+
+/// One control on one mixer. Cheap to clone; compares and hashes by mixer and path.
+#[derive(Clone)]
+pub struct ParamId(Arc<Inner>);
+
+struct Inner {
+    mixer: MixerId,
+    path: Box<str>,
+    kind: ParamKind,
+}
+
+impl ParamId {
+    /// Parse `mixer:path`.
+    pub fn parse(s: &str) -> Result<ParamId, ParamIdError> {
+        let err = |reason: String| ParamIdError {
+            input: s.to_owned(),
+            reason,
+        };
+        let (mixer, path) = s
+            .split_once(':')
+            .ok_or_else(|| err("expected \"x32:/…\" or \"camilla:…\"".into()))?;
+        match mixer {
+            "x32" => ParamId::x32(path).map_err(|e| err(e.reason)),
+            "camilla" => ParamId::camilla(path).map_err(|e| err(e.reason)),
+            other => Err(err(format!(
+                "no mixer called {other:?}; mixers are \"x32\" and \"camilla\""
+            ))),
+        }
+    }
+
+    /// An X32 parameter from its OSC address, e.g. `/ch/01/mix/fader`.
+    pub fn x32(address: &str) -> Result<ParamId, ParamIdError> {
+        let kind = x32_kind(address).map_err(|reason| ParamIdError {
+            input: format!("x32:{address}"),
+            reason,
+        })?;
+        Ok(ParamId::new(MixerId::X32, address, kind))
+    }
+
+    /// A CamillaDSP parameter, e.g. `main/volume` or `ch/0/bass`.
+    pub fn camilla(path: &str) -> Result<ParamId, ParamIdError> {
+        let kind = camilla_kind(path).map_err(|reason| ParamIdError {
+            input: format!("camilla:{path}"),
+            reason,
+        })?;
+        Ok(ParamId::new(MixerId::Camilla, path, kind))
+    }
+
+    fn new(mixer: MixerId, path: &str, kind: ParamKind) -> ParamId {
+        ParamId(Arc::new(Inner {
+            mixer,
+            path: path.into(),
+            kind,
+        }))
+    }
+
+    /// The mixer it lives on.
+    pub fn mixer(&self) -> MixerId {
+        self.0.mixer
+    }
+
+    /// The mixer-side path: the OSC address for the X32.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// What kind of values it takes.
+    pub fn kind(&self) -> ParamKind {
+        self.0.kind
+    }
+}
+
+impl fmt::Display for ParamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.0.mixer, self.0.path)
+    }
+}
+
+impl fmt::Debug for ParamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl FromStr for ParamId {
+    type Err = ParamIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ParamId::parse(s)
+    }
+}
+
+impl PartialEq for ParamId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.mixer == other.0.mixer && self.0.path == other.0.path
+    }
+}
+impl Eq for ParamId {}
+
+impl Hash for ParamId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.mixer.hash(state);
+        self.0.path.hash(state);
+    }
+}
+
+impl PartialOrd for ParamId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ParamId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.0.mixer, &self.0.path).cmp(&(other.0.mixer, &other.0.path))
+    }
+}
+
+/// A zero-padded two-digit index in `1..=max`, as X32 addresses write channels, buses, sends.
+pub(crate) fn two_digits(seg: &str, max: u8, what: &str) -> Result<u8, String> {
+    let range = format!("{what} are 01–{max:02}");
+    if seg.len() != 2 || !seg.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{range}, written with two digits"));
+    }
+    match seg.parse::<u8>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(range),
+    }
+}
+
+/// A single-digit index in `1..=max` (DCAs, EQ bands, mute groups have no leading zero).
+pub(crate) fn one_digit(seg: &str, max: u8, what: &str) -> Result<u8, String> {
+    let range = format!("{what} are 1–{max}, written without a leading zero");
+    if seg.len() != 1 {
+        return Err(range);
+    }
+    match seg.parse::<u8>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(range),
+    }
+}
+
+/// What an X32 strip type offers below its own address.
+struct StripRules {
+    /// Sends to buses (channels) or matrices (buses, main): how many, and tap-point choices.
+    sends: Option<(u8, &'static str, u32)>,
+    eq_bands: u8,
+    pan: bool,
+    main_assign: bool,
+    source: bool,
+}
+
+const INPUT: StripRules = StripRules {
+    sends: Some((16, "buses", 6)),
+    eq_bands: 4,
+    pan: true,
+    main_assign: true,
+    source: true,
+};
+const BUS: StripRules = StripRules {
+    sends: Some((6, "matrices", 5)),
+    eq_bands: 6,
+    pan: true,
+    main_assign: true,
+    source: false,
+};
+const MATRIX: StripRules = StripRules {
+    sends: None,
+    eq_bands: 6,
+    pan: false,
+    main_assign: false,
+    source: false,
+};
+const MAIN_ST: StripRules = StripRules {
+    sends: Some((6, "matrices", 5)),
+    eq_bands: 6,
+    pan: true,
+    main_assign: false,
+    source: false,
+};
+const MAIN_M: StripRules = StripRules {
+    sends: Some((6, "matrices", 5)),
+    eq_bands: 6,
+    pan: false,
+    main_assign: false,
+    source: false,
+};
+
+/// The X32 address grammar (`x32-osc.md` §1.6) for the parameters pupitre maps.
+fn x32_kind(address: &str) -> Result<ParamKind, String> {
+    let Some(rest) = address.strip_prefix('/') else {
+        return Err("X32 addresses start with '/', e.g. x32:/ch/01/mix/fader".into());
+    };
+    let segs: Vec<&str> = rest.split('/').collect();
+    let unknown = || {
+        Err(
+            "not an X32 parameter pupitre knows; see x32-osc.md §1.6 for ch, auxin, fxrtn, bus, \
+             mtx, main/st, main/m, dca and config/mute"
+                .to_string(),
+        )
+    };
+    match segs.as_slice() {
+        ["ch", n, tail @ ..] => {
+            two_digits(n, 32, "channels")?;
+            strip_tail(tail, &INPUT)
+        }
+        ["auxin", n, tail @ ..] => {
+            two_digits(n, 8, "aux inputs")?;
+            strip_tail(tail, &INPUT)
+        }
+        ["fxrtn", n, tail @ ..] => {
+            two_digits(n, 8, "FX returns")?;
+            strip_tail(tail, &INPUT)
+        }
+        ["bus", n, tail @ ..] => {
+            two_digits(n, 16, "buses")?;
+            strip_tail(tail, &BUS)
+        }
+        ["mtx", n, tail @ ..] => {
+            two_digits(n, 6, "matrices")?;
+            strip_tail(tail, &MATRIX)
+        }
+        ["main", "st", tail @ ..] => strip_tail(tail, &MAIN_ST),
+        ["main", "m", tail @ ..] => strip_tail(tail, &MAIN_M),
+        ["main", other, ..] => Err(format!(
+            "the main strips are main/st and main/m, not main/{other}"
+        )),
+        ["dca", n, tail @ ..] => {
+            one_digit(n, 8, "DCAs")?;
+            match tail {
+                ["fader"] => Ok(ParamKind::Fader),
+                ["on"] => Ok(ParamKind::Switch),
+                ["config", "name"] => Ok(ParamKind::Name { max_len: 12 }),
+                ["config", "color"] => Ok(ParamKind::Choice { count: 16 }),
+                _ => Err("a DCA has fader, on, config/name and config/color".into()),
+            }
+        }
+        ["config", "mute", n] => {
+            one_digit(n, 6, "mute groups")?;
+            Ok(ParamKind::Switch)
+        }
+        _ => unknown(),
+    }
+}
+
+fn strip_tail(tail: &[&str], rules: &StripRules) -> Result<ParamKind, String> {
+    match tail {
+        ["config", "name"] => Ok(ParamKind::Name { max_len: 12 }),
+        ["config", "color"] => Ok(ParamKind::Choice { count: 16 }),
+        ["config", "icon"] => Ok(ParamKind::Choice { count: 75 }),
+        ["config", "source"] if rules.source => Ok(ParamKind::Choice { count: 65 }),
+        ["mix", "fader"] => Ok(ParamKind::Fader),
+        ["mix", "on"] => Ok(ParamKind::Switch),
+        ["mix", "pan"] if rules.pan => Ok(ParamKind::Pan),
+        ["mix", "st" | "mono"] if rules.main_assign => Ok(ParamKind::Switch),
+        ["mix", "mlevel"] if rules.main_assign => Ok(ParamKind::SendLevel),
+        ["mix", n, leaf] if rules.sends.is_some() && n.len() == 2 => {
+            let Some((count, what, types)) = rules.sends else {
+                return Err("this strip has no sends".into());
+            };
+            let idx = two_digits(n, count, &format!("sends to {what}"))?;
+            match *leaf {
+                "level" => Ok(ParamKind::SendLevel),
+                "on" => Ok(ParamKind::Switch),
+                "pan" | "type" if idx % 2 == 0 => Err(format!(
+                    "send {leaf} exists only on odd sends (01, 03, …): the pair's first send"
+                )),
+                "pan" => Ok(ParamKind::Pan),
+                "type" => Ok(ParamKind::Choice { count: types }),
+                _ => Err("a send has level, on, pan and type".into()),
+            }
+        }
+        ["eq", "on"] => Ok(ParamKind::Switch),
+        ["eq", band, leaf] => {
+            one_digit(band, rules.eq_bands, "EQ bands")?;
+            match *leaf {
+                "type" => Ok(ParamKind::Choice { count: 6 }),
+                "f" => Ok(ParamKind::EqFreq),
+                "g" => Ok(ParamKind::EqGain),
+                "q" => Ok(ParamKind::EqQ),
+                _ => Err("an EQ band has type, f, g and q".into()),
+            }
+        }
+        _ => Err(
+            "this strip's parameters are config/{name,color,icon}, mix/{fader,on,pan,st,mono,mlevel}, \
+             mix/NN/{level,on,pan,type} and eq/…"
+                .into(),
+        ),
+    }
+}
+
+/// CamillaDSP parameters pupitre exposes as desk controls.
+fn camilla_kind(path: &str) -> Result<ParamKind, String> {
+    const VOLUME: ParamKind = ParamKind::Gain {
+        min_db: -100.0,
+        max_db: 20.0,
+        step_db: 0.5,
+    };
+    const TONE: ParamKind = ParamKind::Gain {
+        min_db: -12.0,
+        max_db: 12.0,
+        step_db: 0.5,
+    };
+    let segs: Vec<&str> = path.split('/').collect();
+    let index = |s: &str| -> Result<u8, String> {
+        s.parse::<u8>()
+            .map_err(|_| format!("channel numbers are 0–255, not {s:?}"))
+    };
+    match segs.as_slice() {
+        ["main", "volume"] => Ok(VOLUME),
+        ["main", "mute"] => Ok(ParamKind::Switch),
+        ["aux", n, leaf] => {
+            one_digit(n, 4, "Aux faders")?;
+            match *leaf {
+                "volume" => Ok(VOLUME),
+                "mute" => Ok(ParamKind::Switch),
+                _ => Err("an Aux fader has volume and mute".into()),
+            }
+        }
+        ["ch", n, leaf] => {
+            index(n)?;
+            match *leaf {
+                "gain" => Ok(VOLUME),
+                "mute" | "solo" => Ok(ParamKind::Switch),
+                "bass" | "treble" => Ok(TONE),
+                _ => Err("a channel has gain, mute, solo, bass and treble".into()),
+            }
+        }
+        _ => Err(
+            "CamillaDSP parameters are main/{volume,mute}, aux/N/{volume,mute} and \
+                  ch/N/{gain,mute,solo,bass,treble}"
+                .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ids_round_trip_and_carry_their_kind() {
+        for (s, kind) in [
+            ("x32:/ch/01/mix/fader", ParamKind::Fader),
+            ("x32:/ch/32/mix/16/level", ParamKind::SendLevel),
+            ("x32:/bus/03/mix/on", ParamKind::Switch),
+            ("x32:/mtx/06/config/name", ParamKind::Name { max_len: 12 }),
+            ("x32:/main/st/mix/fader", ParamKind::Fader),
+            ("x32:/dca/8/fader", ParamKind::Fader),
+            ("x32:/ch/05/eq/4/f", ParamKind::EqFreq),
+            ("x32:/bus/01/mix/05/type", ParamKind::Choice { count: 5 }),
+            (
+                "camilla:ch/0/bass",
+                ParamKind::Gain {
+                    min_db: -12.0,
+                    max_db: 12.0,
+                    step_db: 0.5,
+                },
+            ),
+        ] {
+            let id = ParamId::parse(s).unwrap();
+            assert_eq!(id.to_string(), s);
+            assert_eq!(id.kind(), kind, "{s}");
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_valid() {
+        let e = ParamId::parse("x32:/ch/33/mix/fader").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown parameter \"x32:/ch/33/mix/fader\" (channels are 01–32)"
+        );
+        // Companion PR #171: DCAs have no zero padding.
+        let e = ParamId::parse("x32:/dca/01/fader").unwrap_err();
+        assert!(e.reason.contains("without a leading zero"), "{e}");
+        assert!(ParamId::parse("x32:/bus/02/mix/02/pan")
+            .unwrap_err()
+            .reason
+            .contains("odd"));
+        assert!(ParamId::parse("x32:/mtx/01/mix/01/level").is_err());
+        assert!(ParamId::parse("x32:/ch/1/mix/fader")
+            .unwrap_err()
+            .reason
+            .contains("two digits"));
+        assert!(ParamId::parse("mixer:/ch/01")
+            .unwrap_err()
+            .reason
+            .contains("no mixer"));
+        assert!(ParamId::parse("no colon").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in ".{0,40}") {
+            let _ = ParamId::parse(&s);
+        }
+
+        #[test]
+        fn parsed_ids_print_back(s in "x32:/(ch|bus|mtx|dca|main)/[0-9a-z]{1,3}/(mix|config|eq)/[a-z0-9]{1,6}") {
+            if let Ok(id) = ParamId::parse(&s) {
+                prop_assert_eq!(id.to_string(), s);
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! pupitre: physical controls and a touchscreen turned into a mixing desk for a Behringer X32
+//! and CamillaDSP. See `shared/DESIGN.md` for the architecture: surfaces → desk → mixers, with
+//! changes broadcast back for feedback and meters on their own latest-value channels.
+
+#![warn(missing_docs)]
+
+pub mod desk;
+pub mod x32;
