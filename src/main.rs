@@ -1,1 +1,281 @@
-fn main() {}
+//! The `pupitre` command line. Everything else lives in the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use pupitre::config::Config;
+use pupitre::desk::Db;
+use pupitre::x32::fake::{FakeOptions, FakeScene, FakeX32, Programme};
+
+/// pupitre turns MIDI controllers, GPIO encoders and a touchscreen into a mixing desk for a
+/// Behringer X32 (OSC over UDP) and CamillaDSP.
+///
+/// Start with `pupitre demo`: it runs the whole desk against a built-in fake X32, no hardware
+/// needed. Then copy pupitre.example.toml, set your X32's address, check it with
+/// `pupitre check pupitre.toml`, and start the service with `pupitre run --config pupitre.toml`.
+#[derive(Parser, Debug)]
+#[command(name = "pupitre", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Log level or filter: error, warn, info, debug, trace, or a tracing filter such as
+    /// "pupitre=debug". Overrides the config file's [log] level and RUST_LOG.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the service with a config file (see pupitre.example.toml).
+    ///
+    /// Connects to the mixers in the config, reads back their state, and keeps the desk, the
+    /// mixers and the surfaces in step until stopped with Ctrl-C or SIGTERM.
+    Run {
+        /// The service config file (TOML).
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Run without a screen even if the config asks for one.
+        #[arg(long)]
+        headless: bool,
+    },
+    /// Run the whole desk against a built-in fake X32: no hardware, no network.
+    ///
+    /// Starts a fake X32 on 127.0.0.1, points the service at it, and shows what happens: a
+    /// scripted controller rides bus 1, "someone at the console" rides channel 1, and a summary
+    /// of links and levels is logged every few seconds. Stop with Ctrl-C.
+    Demo {
+        /// Where the fake X32 listens (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:10023", value_name = "ADDR")]
+        bind: SocketAddr,
+        /// Packet loss the fake applies both ways, from 0 to 1 (e.g. 0.1 for 10 %).
+        #[arg(long, default_value_t = 0.0, value_parser = parse_loss, value_name = "P")]
+        loss: f64,
+        /// Seconds between summaries.
+        #[arg(long, default_value_t = 3, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        summary_every: u64,
+        /// Stop after this many seconds instead of waiting for Ctrl-C.
+        #[arg(long, value_name = "SECS")]
+        duration: Option<u64>,
+    },
+    /// Run only the fake X32, for other clients (X32-Edit style tools, a second pupitre).
+    ///
+    /// It answers /info, /xinfo, /status, gets and sets, /xremote (4 clients, 10 s), /node and
+    /// / writes, and /meters/0, /2 and /6 computed from a signal model through the faders.
+    FakeX32 {
+        /// Address to listen on. Keep it on loopback unless you mean to share it.
+        #[arg(long, default_value = "127.0.0.1:10023", value_name = "ADDR")]
+        bind: SocketAddr,
+        /// Packet loss applied both ways, from 0 to 1.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_loss, value_name = "P")]
+        loss: f64,
+        /// Starting state: a named live show, or everything at zero like the emulator.
+        #[arg(long, value_enum, default_value_t = SceneArg::Demo)]
+        scene: SceneArg,
+        /// Feed every channel a steady tone at this level in dBFS instead of live programme.
+        #[arg(long, value_name = "DBFS", allow_negative_numbers = true)]
+        steady: Option<f64>,
+    },
+    /// Validate config files without touching any hardware or network.
+    ///
+    /// Every problem is reported as FILE:LINE:COLUMN with what was expected. Exits with 1 if
+    /// any file has a problem.
+    Check {
+        /// Config files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SceneArg {
+    /// Named channels, faders near 0 dB, buses and a livestream matrix.
+    Demo,
+    /// Everything at zero and names empty.
+    Blank,
+}
+
+fn parse_loss(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number; give a fraction such as 0.1"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is outside 0 to 1; 0.1 means 10 % of packets are dropped"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pupitre: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    if let Command::Check { files } = &cli.command {
+        return Ok(check(files));
+    }
+    let config = match &cli.command {
+        Command::Run { config, .. } => Some(Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?),
+        _ => None,
+    };
+    let default_level = config
+        .as_ref()
+        .map(|c| c.log.level.filter().to_string())
+        .unwrap_or_else(|| "info".into());
+    init_logging(cli.log.as_deref(), &default_level);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let stop = CancellationToken::new();
+        tokio::spawn(stop_on_signal(stop.clone()));
+        match cli.command {
+            Command::Run { headless, .. } => {
+                let Some(config) = config else {
+                    unreachable!("run always loads its config")
+                };
+                if !headless && !config.ui.headless {
+                    info!("the touchscreen desk is not in this version yet; running headless");
+                }
+                let service = pupitre::service::Service::start(&config, stop.clone())?;
+                stop.cancelled().await;
+                service.shutdown(Duration::from_secs(2)).await;
+            }
+            Command::Demo {
+                bind,
+                loss,
+                summary_every,
+                duration,
+            } => {
+                let options = pupitre::demo::DemoOptions {
+                    bind,
+                    loss,
+                    summary_every: Duration::from_secs(summary_every),
+                    duration: duration.map(Duration::from_secs),
+                };
+                pupitre::demo::run(options, stop.clone()).await?;
+            }
+            Command::FakeX32 {
+                bind,
+                loss,
+                scene,
+                steady,
+            } => {
+                let mut options = FakeOptions::new(bind);
+                options.loss = loss;
+                options.scene = match scene {
+                    SceneArg::Demo => FakeScene::Demo,
+                    SceneArg::Blank => FakeScene::Blank,
+                };
+                if let Some(db) = steady {
+                    let db = Db::try_new(db).map_err(|e| anyhow::anyhow!("--steady: {e}"))?;
+                    options.programme = Programme::Steady(db);
+                }
+                let mut fake = FakeX32::start(options)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind}"))?;
+                info!(addr = %fake.local_addr(), "fake X32 listening; Ctrl-C stops it");
+                stop.cancelled().await;
+                fake.stop().await;
+            }
+            Command::Check { .. } => unreachable!("handled above"),
+        }
+        info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut failed = 0;
+    for path in files {
+        match Config::load(path) {
+            Ok(c) => {
+                let mixers: Vec<String> = c
+                    .x32
+                    .iter()
+                    .map(|x| format!("X32 at {} ({} strips)", x.address, x.strips.len()))
+                    .chain(c.camilla.iter().map(|cd| format!("CamillaDSP at {}", cd.url)))
+                    .collect();
+                println!(
+                    "{}: ok — {}; {} parameters, {} surfaces",
+                    path.display(),
+                    mixers.join(", "),
+                    c.params().len(),
+                    c.surfaces.len()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} files have problems", files.len());
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Human-readable logs on a terminal; plain lines without colours or timestamps under systemd
+/// (journald adds its own), so `journalctl -u pupitre` reads cleanly.
+fn init_logging(cli_filter: Option<&str>, config_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = cli_filter
+        .map(str::to_owned)
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| config_level.to_owned());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+        eprintln!("pupitre: bad log filter {filter:?} ({e}); using info");
+        EnvFilter::new("info")
+    });
+    let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(!under_journald && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if under_journald {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn stop_on_signal(stop: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            error!("cannot listen for SIGTERM");
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    info!("stopping");
+    stop.cancel();
+}

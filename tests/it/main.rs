@@ -1,1 +1,6 @@
+//! Integration tests: one binary, a module per capability. Everything runs on 127.0.0.1 with
+//! ephemeral ports; servers are started and stopped by the tests themselves.
 
+mod cli;
+mod support;
+mod x32_link;

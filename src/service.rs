@@ -1,0 +1,86 @@
+//! The running service: the desk, one task per mixer link, and an orderly stop.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::desk::{Desk, DeskHandle, MixerId};
+use crate::x32::{self, X32Settings};
+
+/// The service's tasks, running.
+pub struct Service {
+    desk: DeskHandle,
+    tasks: JoinSet<()>,
+    stop: CancellationToken,
+    desk_stop: CancellationToken,
+}
+
+impl Service {
+    /// Start the desk and every configured mixer link. `stop` ends them all.
+    pub fn start(config: &Config, stop: CancellationToken) -> Result<Service> {
+        Self::start_with(config, stop, |s| s)
+    }
+
+    /// As [`Service::start`], letting the caller adjust the X32 link settings (tests, benches).
+    pub fn start_with(
+        config: &Config,
+        stop: CancellationToken,
+        adjust_x32: impl FnOnce(X32Settings) -> X32Settings,
+    ) -> Result<Service> {
+        let mut desk = Desk::new(config.params());
+        let mut tasks = JoinSet::new();
+        // Mixer links stop first and flush their writes; the desk stops after them.
+        let desk_stop = CancellationToken::new();
+        if let Some(x) = &config.x32 {
+            let link = desk.attach(MixerId::X32);
+            let settings = adjust_x32(X32Settings {
+                address: x.address.clone(),
+                local_port: x.local_port,
+                meters: x.meters,
+                timing: Default::default(),
+            });
+            info!(address = %settings.address, strips = x.strips.len(), "X32 link starting");
+            tasks.spawn(x32::run(settings, link, stop.child_token()));
+        }
+        if let Some(c) = &config.camilla {
+            warn!(url = %c.url, "CamillaDSP is not supported by this version yet; [mixers.camilla] is ignored");
+        }
+        if !config.surfaces.is_empty() {
+            warn!(
+                count = config.surfaces.len(),
+                "control surfaces are not supported by this version yet; [[surfaces]] is ignored"
+            );
+        }
+        if config.stabilizer.enabled {
+            warn!("the level stabilizer is not in this version yet; [stabilizer] is ignored");
+        }
+        let handle = desk.handle();
+        tokio::spawn(desk.run(desk_stop.clone()));
+        Ok(Service {
+            desk: handle,
+            tasks,
+            stop,
+            desk_stop,
+        })
+    }
+
+    /// A handle on the desk.
+    pub fn desk(&self) -> &DeskHandle {
+        &self.desk
+    }
+
+    /// Stop everything (if not already asked) and wait up to `grace` for the tasks to finish.
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.stop.cancel();
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            warn!(grace_ms = grace.as_millis(), "some links did not stop in time");
+            self.tasks.abort_all();
+        }
+        self.desk_stop.cancel();
+    }
+}
