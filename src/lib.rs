@@ -4,5 +4,6 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod desk;
 pub mod x32;

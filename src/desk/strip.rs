@@ -54,7 +54,8 @@ impl Strip {
         let (family, range) = spec.split_once('/').ok_or_else(|| hint.to_string())?;
         let (first, last) = range.split_once('-').unwrap_or((range, range));
         type Make = fn(u8) -> Strip;
-        let (make, parse): (Make, Box<dyn Fn(&str) -> Result<u8, String>>) = match family {
+        type ParseIndex = Box<dyn Fn(&str) -> Result<u8, String>>;
+        let (make, parse): (Make, ParseIndex) = match family {
             "ch" => (Strip::Channel, Box::new(|s| two_digits(s, 32, "channels"))),
             "auxin" => (Strip::AuxIn, Box::new(|s| two_digits(s, 8, "aux inputs"))),
             "fxrtn" => (

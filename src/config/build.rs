@@ -1,0 +1,375 @@
+//! File form → model: fills defaults, resolves strips and paths, and checks every value,
+//! collecting each problem with its place instead of stopping at the first.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::error::Diagnostics;
+use super::file::{CamillaFile, FileConfig, StabilizerFile, SurfaceFile, UiFile, X32File};
+use super::model::{
+    defaults, limits, CamillaConfig, Config, LogConfig, StabilizerConfig, SurfaceConfig, UiConfig,
+    X32Config,
+};
+use crate::desk::Strip;
+
+/// Builds the model, or leaves every problem in `diags` (then the returned value is not used).
+pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostics) -> Config {
+    let (x32, camilla, mixers_span) = match file.mixers {
+        Some(m) => {
+            let span = m.span();
+            let m = m.into_inner();
+            (m.x32, m.camilla, span)
+        }
+        None => (None, None, 0..0),
+    };
+    if x32.is_none() && camilla.is_none() {
+        diags.at(
+            mixers_span,
+            "no mixer configured; add [mixers.x32] with an address, or [mixers.camilla] with \
+             a url (see pupitre.example.toml)",
+        );
+    }
+    let has_x32 = x32.is_some();
+    Config {
+        x32: x32.map(|x| x32_config(x, diags)),
+        camilla: camilla.map(|c| camilla_config(c, diags)),
+        surfaces: surfaces(file.surfaces, config_path, diags),
+        stabilizer: stabilizer(file.stabilizer, has_x32, diags),
+        ui: ui(file.ui),
+        log: LogConfig {
+            level: file.log.and_then(|l| l.level).unwrap_or_default(),
+        },
+    }
+}
+
+fn x32_config(x: X32File, diags: &mut Diagnostics) -> X32Config {
+    let address = match x32_address(x.address.get_ref()) {
+        Ok(a) => a,
+        Err(why) => {
+            diags.at(
+                x.address.span(),
+                format!("address = {:?} {why}", x.address.get_ref()),
+            );
+            String::new()
+        }
+    };
+    let strips = match x.strips {
+        Some(specs) => {
+            let mut strips = Vec::new();
+            for spec in specs {
+                match Strip::parse_range(spec.get_ref()) {
+                    Ok(found) => strips.extend(found),
+                    Err(why) => diags.at(
+                        spec.span(),
+                        format!("bad strip {:?}: {why}", spec.get_ref()),
+                    ),
+                }
+            }
+            strips
+        }
+        None => defaults::X32_STRIPS
+            .iter()
+            .flat_map(|s| Strip::parse_range(s).unwrap_or_default())
+            .collect(),
+    };
+    X32Config {
+        address,
+        local_port: x.local_port.unwrap_or(defaults::LOCAL_PORT),
+        meters: x.meters.unwrap_or(defaults::METERS),
+        strips: dedup(strips),
+    }
+}
+
+/// `host` or `host:port` → `host:port`; IPv6 literals may come bare or in brackets.
+fn x32_address(s: &str) -> Result<String, String> {
+    let example = "expected a host or host:port, e.g. \"192.168.1.62\" or \"x32.local:10023\"";
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, defaults::X32_PORT).to_string());
+    }
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return match addr.port() {
+            0 => {
+                Err("has port 0; expected a port from 1 to 65535 (the X32 listens on 10023)".into())
+            }
+            _ => Ok(addr.to_string()),
+        };
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(p) if p > 0 => (host, p),
+            _ => {
+                return Err(format!(
+                    "has a bad port {port:?}; expected a port from 1 to 65535 (the X32 listens \
+                     on 10023)"
+                ))
+            }
+        },
+        None => (s, defaults::X32_PORT),
+    };
+    if host.is_empty() {
+        return Err(format!("has no host; {example}"));
+    }
+    if !is_host_name(host) {
+        return Err(format!("is not a host name; {example}"));
+    }
+    Ok(format!("{host}:{port}"))
+}
+
+fn is_host_name(host: &str) -> bool {
+    host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+fn dedup(strips: Vec<Strip>) -> Vec<Strip> {
+    let mut seen = std::collections::HashSet::new();
+    strips.into_iter().filter(|s| seen.insert(*s)).collect()
+}
+
+fn camilla_config(c: CamillaFile, diags: &mut Diagnostics) -> CamillaConfig {
+    let url = c.url.get_ref();
+    let example = "e.g. \"ws://127.0.0.1:1234\"";
+    let rest = url
+        .strip_prefix("ws://")
+        .or_else(|| url.strip_prefix("wss://"));
+    let problem = match rest {
+        None => Some(format!("must start with ws:// or wss://, {example}")),
+        Some(rest) => {
+            let authority = rest.split('/').next().unwrap_or("");
+            if authority.is_empty() {
+                Some(format!("has no host; {example}"))
+            } else if url.chars().any(char::is_whitespace) {
+                Some(format!("contains a space; {example}"))
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(p) = problem {
+        diags.at(c.url.span(), format!("url = {url:?} {p}"));
+    }
+    CamillaConfig {
+        url: c.url.into_inner(),
+    }
+}
+
+fn surfaces(
+    files: Vec<SurfaceFile>,
+    config_path: &Path,
+    diags: &mut Diagnostics,
+) -> Vec<SurfaceConfig> {
+    let folder = config_path.parent().unwrap_or(Path::new(""));
+    let mut first_use: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for s in files {
+        let name = s.name.get_ref();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        {
+            diags.at(
+                s.name.span(),
+                format!(
+                    "surface name {name:?} may use only lowercase letters a-z, digits, \"_\" \
+                     and \"-\", e.g. \"xtouch\""
+                ),
+            );
+        } else if let Some(&line) = first_use.get(name) {
+            diags.at(
+                s.name.span(),
+                format!(
+                    "surface name {name:?} is already used on line {line}; names must be unique"
+                ),
+            );
+        } else {
+            first_use.insert(name.clone(), diags.line_of(s.name.span().start));
+        }
+        let written = s.mapping.get_ref();
+        let mapping = folder.join(written);
+        let problem = if written.is_empty() {
+            Some("mapping is empty; expected a path like \"mappings/xtouch.toml\"".to_owned())
+        } else {
+            match std::fs::metadata(&mapping) {
+                Ok(m) if m.is_file() => None,
+                Ok(_) => Some(format!(
+                    "mapping {written:?} is not a file ({})",
+                    mapping.display()
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(format!(
+                    "mapping file {written:?} not found; looked for {} (paths are relative to \
+                     the config file's folder)",
+                    mapping.display()
+                )),
+                Err(e) => Some(format!("mapping file {written:?} cannot be read: {e}")),
+            }
+        };
+        if let Some(p) = problem {
+            diags.at(s.mapping.span(), p);
+        }
+        out.push(SurfaceConfig {
+            name: s.name.into_inner(),
+            mapping,
+            enabled: s.enabled.unwrap_or(defaults::SURFACE_ENABLED),
+        });
+    }
+    out
+}
+
+fn stabilizer(
+    file: Option<StabilizerFile>,
+    has_x32: bool,
+    diags: &mut Diagnostics,
+) -> StabilizerConfig {
+    let base = StabilizerConfig::default();
+    let Some(f) = file else { return base };
+    let enabled = match f.enabled {
+        Some(e) if *e.get_ref() && !has_x32 => {
+            diags.at(
+                e.span(),
+                "the stabilizer rides an X32 fader, but no [mixers.x32] is configured; add one \
+                 or set enabled = false",
+            );
+            true
+        }
+        Some(e) => e.into_inner(),
+        None => base.enabled,
+    };
+    let source = match f.source {
+        Some(s) => stabilizer_source(s.get_ref()).unwrap_or_else(|why| {
+            diags.at(s.span(), format!("source = {:?} {why}", s.get_ref()));
+            base.source
+        }),
+        None => base.source,
+    };
+    StabilizerConfig {
+        enabled,
+        source,
+        target_lufs: in_range(
+            f.target_lufs,
+            "target_lufs",
+            limits::TARGET_LUFS,
+            base.target_lufs,
+            diags,
+        ),
+        profile: f.profile.unwrap_or(base.profile),
+        mode: f.mode.unwrap_or(base.mode),
+        max_boost_db: in_range(
+            f.max_boost_db,
+            "max_boost_db",
+            limits::MAX_BOOST_DB,
+            base.max_boost_db,
+            diags,
+        ),
+        max_cut_db: in_range(
+            f.max_cut_db,
+            "max_cut_db",
+            limits::MAX_CUT_DB,
+            base.max_cut_db,
+            diags,
+        ),
+    }
+}
+
+fn stabilizer_source(spec: &str) -> Result<Strip, String> {
+    let kinds = "the stabilizer rides one bus, matrix or main: bus/NN, mtx/NN, main/st or main/m";
+    let strips = Strip::parse_range(spec).map_err(|why| format!("is not a strip: {why}"))?;
+    match strips.as_slice() {
+        [one @ (Strip::Bus(_) | Strip::Matrix(_) | Strip::MainStereo | Strip::MainMono)] => {
+            Ok(*one)
+        }
+        [_] => Err(format!("cannot be stabilized; {kinds}")),
+        many => Err(format!("names {} strips; {kinds}", many.len())),
+    }
+}
+
+fn in_range(
+    value: Option<Spanned<f64>>,
+    key: &str,
+    (lo, hi, unit): (f64, f64, &str),
+    default: f64,
+    diags: &mut Diagnostics,
+) -> f64 {
+    match value {
+        None => default,
+        Some(v) if (lo..=hi).contains(v.get_ref()) => v.into_inner(),
+        Some(v) => {
+            diags.at(
+                v.span(),
+                format!(
+                    "{key} = {:?} is out of range; expected {lo:?} to {hi:?} {unit}",
+                    v.get_ref()
+                ),
+            );
+            default
+        }
+    }
+}
+
+fn ui(file: Option<UiFile>) -> UiConfig {
+    let base = UiConfig::default();
+    match file {
+        None => base,
+        Some(f) => UiConfig {
+            language: f.language.unwrap_or(base.language),
+            theme: f.theme.unwrap_or(base.theme),
+            density: f.density.unwrap_or(base.density),
+            headless: f.headless.unwrap_or(base.headless),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_get_their_port() {
+        assert_eq!(x32_address("192.168.1.62").unwrap(), "192.168.1.62:10023");
+        assert_eq!(
+            x32_address("192.168.1.62:10024").unwrap(),
+            "192.168.1.62:10024"
+        );
+        assert_eq!(x32_address("x32.local").unwrap(), "x32.local:10023");
+        assert_eq!(x32_address("x32-desk:9000").unwrap(), "x32-desk:9000");
+        assert_eq!(x32_address("::1").unwrap(), "[::1]:10023");
+        assert_eq!(x32_address("[::1]:10024").unwrap(), "[::1]:10024");
+        assert!(x32_address("").unwrap_err().contains("no host"));
+        assert!(x32_address("x32 desk")
+            .unwrap_err()
+            .contains("not a host name"));
+        assert!(x32_address("x32:99999").unwrap_err().contains("bad port"));
+        assert!(x32_address("1.2.3.4:0").unwrap_err().contains("port 0"));
+        assert!(x32_address(":10023").unwrap_err().contains("no host"));
+    }
+
+    #[test]
+    fn stabilizer_sources_are_single_buses_matrices_or_mains() {
+        assert_eq!(stabilizer_source("mtx/01"), Ok(Strip::Matrix(1)));
+        assert_eq!(stabilizer_source("bus/16"), Ok(Strip::Bus(16)));
+        assert_eq!(stabilizer_source("main/st"), Ok(Strip::MainStereo));
+        assert_eq!(stabilizer_source("main/m"), Ok(Strip::MainMono));
+        assert!(stabilizer_source("ch/01")
+            .unwrap_err()
+            .contains("cannot be stabilized"));
+        assert!(stabilizer_source("dca/1")
+            .unwrap_err()
+            .contains("cannot be stabilized"));
+        assert!(stabilizer_source("bus/01-02")
+            .unwrap_err()
+            .contains("names 2 strips"));
+        assert!(stabilizer_source("mtx/07")
+            .unwrap_err()
+            .contains("matrices are 01–06"));
+    }
+}

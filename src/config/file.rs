@@ -1,0 +1,95 @@
+//! The config as written: serde DTOs, every field optional where the file may omit it,
+//! `Spanned` where a later check must point back at the text. Field order is the order the
+//! "expected one of …" hints list them in.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::model::{Density, Language, LogLevel, Profile, StabilizerMode, Theme};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileConfig {
+    pub mixers: Option<Spanned<MixersFile>>,
+    #[serde(default)]
+    pub surfaces: Vec<SurfaceFile>,
+    pub stabilizer: Option<StabilizerFile>,
+    pub ui: Option<UiFile>,
+    pub log: Option<LogFile>,
+}
+
+/// `[mixers]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MixersFile {
+    pub x32: Option<X32File>,
+    pub camilla: Option<CamillaFile>,
+}
+
+/// `[mixers.x32]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct X32File {
+    pub address: Spanned<String>,
+    pub local_port: Option<u16>,
+    pub meters: Option<bool>,
+    pub strips: Option<Vec<Spanned<String>>>,
+    /// Accepted so files can say it; "mixer" is the only policy so far, so the model omits it.
+    #[allow(dead_code)]
+    pub readback: Option<Readback>,
+}
+
+/// Who wins when the desk and the mixer disagree at connect.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum Readback {
+    /// The mixer's values are read back into the desk.
+    Mixer,
+}
+
+/// `[mixers.camilla]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CamillaFile {
+    pub url: Spanned<String>,
+}
+
+/// One `[[surfaces]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SurfaceFile {
+    pub name: Spanned<String>,
+    pub mapping: Spanned<String>,
+    pub enabled: Option<bool>,
+}
+
+/// `[stabilizer]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StabilizerFile {
+    pub enabled: Option<Spanned<bool>>,
+    pub source: Option<Spanned<String>>,
+    pub target_lufs: Option<Spanned<f64>>,
+    pub profile: Option<Profile>,
+    pub mode: Option<StabilizerMode>,
+    pub max_boost_db: Option<Spanned<f64>>,
+    pub max_cut_db: Option<Spanned<f64>>,
+}
+
+/// `[ui]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UiFile {
+    pub language: Option<Language>,
+    pub theme: Option<Theme>,
+    pub density: Option<Density>,
+    pub headless: Option<bool>,
+}
+
+/// `[log]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LogFile {
+    pub level: Option<LogLevel>,
+}

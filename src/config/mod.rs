@@ -1,0 +1,101 @@
+//! The service config file (`pupitre.toml`): which mixers to reach, which surfaces to open with
+//! which mapping files, the stabilizer, the touchscreen and logging.
+//!
+//! Three steps, as for mapping files: `file` is the TOML as written (serde, unknown keys
+//! refused, spans kept), `build` checks it and fills defaults into the [`Config`] model, and
+//! errors come back as one `path:line:column: message` line per problem. Syntax and type errors
+//! stop `toml` at the first; every other problem in the file is reported together.
+//! `pupitre.example.toml` at the repository root documents every key and loads in a test.
+
+mod build;
+mod describe;
+mod error;
+mod file;
+mod model;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+
+pub use error::{ConfigError, Diagnostic};
+pub use model::{
+    CamillaConfig, Config, Density, Language, LogConfig, LogLevel, Profile, StabilizerConfig,
+    StabilizerMode, SurfaceConfig, Theme, UiConfig, X32Config,
+};
+
+use crate::desk::{ParamId, Strip};
+use error::Diagnostics;
+use model::defaults;
+
+impl Config {
+    /// Reads and checks a config file. A missing file names the path, the OS reason, and says to
+    /// start from `pupitre.example.toml`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::read(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Checks config text. `path` names the file in messages and is where relative mapping
+    /// paths start from; mapping files must exist.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut diags = Diagnostics::new(text);
+        let file: file::FileConfig = match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let (span, message) = describe::describe(text, &e);
+                diags.at(span, message);
+                return Err(ConfigError::invalid(path, diags.into_sorted()));
+            }
+        };
+        let config = build::build(file, path, &mut diags);
+        if diags.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::invalid(path, diags.into_sorted()))
+        }
+    }
+
+    /// The built-in demo: an X32 (usually the fake one) at `x32_address` with channels, buses,
+    /// matrices, main and DCAs, meters on, the stabilizer set up on `mtx/01` but off, headless.
+    pub fn demo(x32_address: SocketAddr) -> Config {
+        let strips = defaults::DEMO_STRIPS
+            .iter()
+            .flat_map(|s| Strip::parse_range(s).unwrap_or_default())
+            .collect();
+        Config {
+            x32: Some(X32Config {
+                address: x32_address.to_string(),
+                local_port: defaults::LOCAL_PORT,
+                meters: true,
+                strips,
+            }),
+            camilla: None,
+            surfaces: Vec::new(),
+            stabilizer: StabilizerConfig::default(),
+            ui: UiConfig {
+                headless: true,
+                ..UiConfig::default()
+            },
+            log: LogConfig::default(),
+        }
+    }
+
+    /// Every desk parameter this config makes known, without repeats: each X32 strip's
+    /// parameters, then the stabilizer source's fader (which may sit on a strip not shown).
+    /// Nothing for the X32 when none is configured.
+    pub fn params(&self) -> Vec<ParamId> {
+        let Some(x32) = &self.x32 else {
+            return Vec::new();
+        };
+        let mut seen = HashSet::new();
+        x32.strips
+            .iter()
+            .flat_map(Strip::params)
+            .chain(std::iter::once(self.stabilizer.source.fader()))
+            .filter(|p| seen.insert(p.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,253 @@
+//! The config as the service uses it: every default filled in, every value checked, strips and
+//! paths resolved. Built only by `build`; nothing downstream re-checks it.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::desk::Strip;
+
+/// Defaults, in one place, so the example file, the loader and the demo agree (a test loads the
+/// example and compares it with these).
+pub(crate) mod defaults {
+    use crate::desk::Strip;
+
+    /// The X32's OSC port.
+    pub const X32_PORT: u16 = 10023;
+    /// Any source port: the OS chooses.
+    pub const LOCAL_PORT: u16 = 0;
+    /// Meters feed the screen and the stabilizer, so they are on unless refused.
+    pub const METERS: bool = true;
+    /// A listed surface is opened unless it says otherwise.
+    pub const SURFACE_ENABLED: bool = true;
+    /// Strips shown when `strips` is absent.
+    pub const X32_STRIPS: &[&str] = &["ch/01-16", "bus/01-08", "mtx/01-06", "main/st"];
+    /// Strips of the built-in demo: the defaults plus the DCAs.
+    pub const DEMO_STRIPS: &[&str] = &["ch/01-16", "bus/01-08", "mtx/01-06", "main/st", "dca/1-8"];
+    /// The stabilizer's usual home: the livestream matrix.
+    pub const STABILIZER_SOURCE: Strip = Strip::Matrix(1);
+    /// A common streaming loudness target.
+    pub const TARGET_LUFS: f64 = -16.0;
+    /// How far the stabilizer may push a fader up.
+    pub const MAX_BOOST_DB: f64 = 6.0;
+    /// How far the stabilizer may pull a fader down.
+    pub const MAX_CUT_DB: f64 = 12.0;
+}
+
+/// Allowed ranges, with their units, for the messages that quote them.
+pub(crate) mod limits {
+    /// `target_lufs`.
+    pub const TARGET_LUFS: (f64, f64, &str) = (-40.0, -5.0, "LUFS");
+    /// `max_boost_db`.
+    pub const MAX_BOOST_DB: (f64, f64, &str) = (0.0, 20.0, "dB");
+    /// `max_cut_db`.
+    pub const MAX_CUT_DB: (f64, f64, &str) = (0.0, 40.0, "dB");
+}
+
+/// The whole service config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The X32, if one is configured.
+    pub x32: Option<X32Config>,
+    /// CamillaDSP, if configured.
+    pub camilla: Option<CamillaConfig>,
+    /// Control surfaces and their mapping files, in file order.
+    pub surfaces: Vec<SurfaceConfig>,
+    /// The loudness stabilizer (present even when disabled, so the UI can switch it on).
+    pub stabilizer: StabilizerConfig,
+    /// The touchscreen desk.
+    pub ui: UiConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// How to reach the X32.
+#[derive(Clone, Debug, PartialEq)]
+pub struct X32Config {
+    /// `host:port`, with the port filled in (10023 when not given); IPv6 literals in brackets.
+    pub address: String,
+    /// UDP source port; 0 lets the OS choose. A fixed port helps firewalls.
+    pub local_port: u16,
+    /// Whether to subscribe to `/meters/0` and `/meters/2`.
+    pub meters: bool,
+    /// The strips the desk tracks and shows, deduplicated, in the order given.
+    pub strips: Vec<Strip>,
+}
+
+/// How to reach CamillaDSP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CamillaConfig {
+    /// `ws://` or `wss://` URL of its websocket server.
+    pub url: String,
+}
+
+/// One control surface.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceConfig {
+    /// Unique, `[a-z0-9_-]+`: used in logs and as the `origin` of its intents.
+    pub name: String,
+    /// The mapping file, resolved against the config file's folder (it existed at load time).
+    pub mapping: PathBuf,
+    /// A disabled surface is kept in the config but not opened.
+    pub enabled: bool,
+}
+
+/// The loudness stabilizer, which rides one X32 fader towards a target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StabilizerConfig {
+    /// Whether it runs at start-up.
+    pub enabled: bool,
+    /// The strip whose fader it rides: a bus, a matrix or a main.
+    pub source: Strip,
+    /// Integrated loudness to hold, −40.0 to −5.0 LUFS.
+    pub target_lufs: f64,
+    /// What the programme is, which sets the loudness window and speed.
+    pub profile: Profile,
+    /// How it steers the fader.
+    pub mode: StabilizerMode,
+    /// Largest gain it may add above where it found the fader, 0–20 dB.
+    pub max_boost_db: f64,
+    /// Largest gain it may take away, 0–40 dB.
+    pub max_cut_db: f64,
+}
+
+impl Default for StabilizerConfig {
+    fn default() -> Self {
+        StabilizerConfig {
+            enabled: false,
+            source: defaults::STABILIZER_SOURCE,
+            target_lufs: defaults::TARGET_LUFS,
+            profile: Profile::Speech,
+            mode: StabilizerMode::Leveler,
+            max_boost_db: defaults::MAX_BOOST_DB,
+            max_cut_db: defaults::MAX_CUT_DB,
+        }
+    }
+}
+
+/// What kind of programme the stabilizer listens to.
+// Leaf enums derive `Deserialize` themselves: a file-side twin would only repeat the variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Speech: short window, quick to follow a new speaker.
+    #[default]
+    Speech,
+    /// Music: long window, slow moves that keep the dynamics.
+    Music,
+    /// Guess from the signal.
+    Auto,
+}
+
+/// How the stabilizer steers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StabilizerMode {
+    /// A leveler: gated loudness, hold, slow release.
+    #[default]
+    Leveler,
+    /// A classic PID loop on the loudness error.
+    Pid,
+}
+
+/// The touchscreen desk.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct UiConfig {
+    /// Interface language.
+    pub language: Language,
+    /// Colour theme.
+    pub theme: Theme,
+    /// Size of controls.
+    pub density: Density,
+    /// Run without a window even when a display is found.
+    pub headless: bool,
+}
+
+/// Interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// From the system locale.
+    #[default]
+    Auto,
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+/// Colour theme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    /// Light on dark, for dim rooms.
+    #[default]
+    Dark,
+    /// Dark on light, for daylight.
+    Light,
+    /// Maximum contrast.
+    HighContrast,
+}
+
+/// Size of controls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Density {
+    /// More strips on a small screen.
+    Compact,
+    /// The default.
+    #[default]
+    Normal,
+    /// Big targets for fingers.
+    Large,
+}
+
+/// Logging.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct LogConfig {
+    /// The most detailed level pupitre logs.
+    pub level: LogLevel,
+}
+
+impl LogConfig {
+    /// A `tracing_subscriber::EnvFilter` directive string. Levels above `warn` apply to pupitre
+    /// only: dependencies stay at `warn`, so websocket and runtime chatter does not drown the
+    /// desk's own lines.
+    pub fn filter(&self) -> String {
+        let level = self.level.as_str();
+        match self.level {
+            LogLevel::Error | LogLevel::Warn => level.to_owned(),
+            _ => format!("warn,pupitre={level}"),
+        }
+    }
+}
+
+/// Log level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogLevel {
+    /// Failures only.
+    Error,
+    /// Failures and things that look wrong.
+    Warn,
+    /// Connections, reconnections, config: the default.
+    #[default]
+    Info,
+    /// Every parameter change.
+    Debug,
+    /// Every packet.
+    Trace,
+}
+
+impl LogLevel {
+    /// As written in the file and in filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
