@@ -2,3 +2,4 @@
 //! keeps a link to the desk, and the fake X32 used by the demo and the tests.
 
 pub mod codec;
+pub mod node;
