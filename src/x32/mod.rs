@@ -2,4 +2,5 @@
 //! keeps a link to the desk, and the fake X32 used by the demo and the tests.
 
 pub mod codec;
+pub mod fake;
 pub mod node;

@@ -492,7 +492,9 @@ mod tests {
             "dca/8/config",
         ] {
             let kids = children(path).unwrap();
-            assert!(kids.iter().all(|c| c.id.is_some() || c.address.ends_with("/icon")));
+            assert!(kids
+                .iter()
+                .all(|c| c.id.is_some() || c.address.ends_with("/icon")));
             let line = format_node(path, |id| id.kind().default_value()).unwrap();
             let back = parse_write(&line).unwrap();
             assert!(!back.is_empty(), "{path}");
