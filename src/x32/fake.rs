@@ -104,7 +104,7 @@ pub struct FakeStats {
     pub dropped_out: u64,
     /// Sets accepted (changed or not), from the network or [`FakeX32::set_local`].
     pub sets_applied: u64,
-    /// Changes pushed to `/xremote` clients.
+    /// Changes pushed to `/xremote` clients (counted before the loss model).
     pub pushes_sent: u64,
 }
 
