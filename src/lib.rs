@@ -5,5 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod demo;
 pub mod desk;
+pub mod service;
 pub mod x32;

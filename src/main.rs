@@ -134,7 +134,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     };
     let default_level = config
         .as_ref()
-        .map(|c| c.log.level.filter().to_string())
+        .map(|c| c.log.filter())
         .unwrap_or_else(|| "info".into());
     init_logging(cli.log.as_deref(), &default_level);
 
