@@ -91,7 +91,8 @@ async fn run(seconds: u64, rate: u64) {
 
     // Packets at the fake, timestamped as they arrive.
     let collector = tokio::spawn(async move {
-        let mut arrivals: Vec<(usize, u32, Instant)> = Vec::new();
+        // Sized up front so the RSS samples show the service, not this bookkeeping.
+        let mut arrivals: Vec<(usize, u32, Instant)> = Vec::with_capacity(200_000);
         while let Ok(ev) = tap.recv().await {
             if let (Some(&i), OscType::Float(f)) = (index.get(&ev.address), &ev.value) {
                 arrivals.push((i, (f64::from(*f) * 1023.0).round() as u32, ev.at));
@@ -108,7 +109,7 @@ async fn run(seconds: u64, rate: u64) {
     let per_tick = (rate / 1000).max(1);
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut sent: HashMap<(usize, u32), Instant> = HashMap::new();
+    let mut sent: HashMap<(usize, u32), Instant> = HashMap::with_capacity(params.len() * 1024);
     let mut counters = vec![0u32; params.len()];
     let mut last_k = vec![0u32; params.len()];
     let mut total = 0u64;
@@ -156,19 +157,32 @@ async fn run(seconds: u64, rate: u64) {
 
     let mut latencies: Vec<Duration> = arrivals
         .iter()
-        .filter_map(|(i, k, at)| sent.get(&(*i, *k)).map(|s| at.saturating_duration_since(*s)))
+        .filter_map(|(i, k, at)| {
+            sent.get(&(*i, *k))
+                .map(|s| at.saturating_duration_since(*s))
+        })
         .collect();
     latencies.sort();
     // Writes per parameter per second, in one-second buckets.
     let mut buckets: HashMap<(usize, u64), u32> = HashMap::new();
     for (i, _, at) in &arrivals {
-        *buckets.entry((*i, at.saturating_duration_since(started).as_secs())).or_default() += 1;
+        *buckets
+            .entry((*i, at.saturating_duration_since(started).as_secs()))
+            .or_default() += 1;
     }
     let max_rate = buckets.values().copied().max().unwrap_or(0);
 
-    println!("desk path: {total} intents in {:.2} s = {:.0} intents/s over {} faders",
-        elapsed.as_secs_f64(), total as f64 / elapsed.as_secs_f64(), params.len());
-    println!("  writes at the fake: {} ({} matched to an intent)", arrivals.len(), latencies.len());
+    println!(
+        "desk path: {total} intents in {:.2} s = {:.0} intents/s over {} faders",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64(),
+        params.len()
+    );
+    println!(
+        "  writes at the fake: {} ({} matched to an intent)",
+        arrivals.len(),
+        latencies.len()
+    );
     println!(
         "  latency intent → packet at the fake: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
@@ -176,9 +190,16 @@ async fn run(seconds: u64, rate: u64) {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     println!("  highest write rate for one parameter: {max_rate} per second (limit 50)");
-    println!("  faders holding the last intent 0.5 s after the burst: {settled}/{}", params.len());
+    println!(
+        "  faders holding the last intent 0.5 s after the burst: {settled}/{}",
+        params.len()
+    );
     println!("  RSS each second (KiB): {rss_samples:?}");
-    println!("  peak RSS {:.1} MiB; CPU {:.2} s over {:.1} s ({:.0} % of one core)",
-        hwm as f64 / 1024.0, cpu1 - cpu0, elapsed.as_secs_f64() + 0.5,
-        (cpu1 - cpu0) / (elapsed.as_secs_f64() + 0.5) * 100.0);
+    println!(
+        "  peak RSS {:.1} MiB; CPU {:.2} s over {:.1} s ({:.0} % of one core)",
+        hwm as f64 / 1024.0,
+        cpu1 - cpu0,
+        elapsed.as_secs_f64() + 0.5,
+        (cpu1 - cpu0) / (elapsed.as_secs_f64() + 0.5) * 100.0
+    );
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::desk::{law, Change, DeskHandle, Intent, LinkState, MixerId, Op, Origin, Strip};
+use crate::desk::{law, Change, DeskHandle, Intent, MixerId, Op, Origin, Strip};
 use crate::service::Service;
 use crate::x32::fake::{FakeOptions, FakeX32};
 
@@ -36,7 +36,6 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         .await
         .with_context(|| format!("cannot start the fake X32 on {}", options.bind))?;
     let addr = fake.local_addr();
-    info!(%addr, loss = options.loss, "fake X32 listening");
 
     let config = Config::demo(addr);
     let service = Service::start(&config, stop.clone())?;
@@ -105,14 +104,17 @@ async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
     let mut counted = 0u64;
+    let mut resynced = 0u64;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
             r = changes.recv() => match r {
                 Ok(c) => {
                     counted += 1;
-                    // The read-back at connect is hundreds of changes; the summary counts them.
-                    if status.borrow().state == LinkState::Online {
+                    // A read-back is hundreds of changes at once: counted, not listed.
+                    if matches!(c.origin, Origin::Resync(_)) {
+                        resynced += 1;
+                    } else {
                         log_change(&c);
                     }
                 }
@@ -133,9 +135,11 @@ async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
                     mtx_01 = %level(Strip::Matrix(1)),
                     ch_01 = %level(Strip::Channel(1)),
                     changes = counted,
+                    read_back = resynced,
                     "summary"
                 );
                 counted = 0;
+                resynced = 0;
             }
         }
     }
@@ -151,4 +155,3 @@ fn log_change(c: &Change) {
         "change"
     );
 }
-

@@ -21,7 +21,12 @@ use pupitre::x32::fake::{FakeOptions, FakeScene, FakeX32, Programme};
 /// needed. Then copy pupitre.example.toml, set your X32's address, check it with
 /// `pupitre check pupitre.toml`, and start the service with `pupitre run --config pupitre.toml`.
 #[derive(Parser, Debug)]
-#[command(name = "pupitre", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "pupitre",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     /// Log level or filter: error, warn, info, debug, trace, or a tracing filter such as
     /// "pupitre=debug". Overrides the config file's [log] level and RUST_LOG.
@@ -109,7 +114,9 @@ fn parse_loss(s: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&p) {
         Ok(p)
     } else {
-        Err(format!("{p} is outside 0 to 1; 0.1 means 10 % of packets are dropped"))
+        Err(format!(
+            "{p} is outside 0 to 1; 0.1 means 10 % of packets are dropped"
+        ))
     }
 }
 
@@ -129,7 +136,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         return Ok(check(files));
     }
     let config = match &cli.command {
-        Command::Run { config, .. } => Some(Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?),
+        Command::Run { config, .. } => {
+            Some(Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
         _ => None,
     };
     let default_level = config
@@ -190,7 +199,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let mut fake = FakeX32::start(options)
                     .await
                     .with_context(|| format!("cannot listen on {bind}"))?;
-                info!(addr = %fake.local_addr(), "fake X32 listening; Ctrl-C stops it");
+                info!("Ctrl-C stops the fake X32");
                 stop.cancelled().await;
                 fake.stop().await;
             }
@@ -210,7 +219,11 @@ fn check(files: &[PathBuf]) -> ExitCode {
                     .x32
                     .iter()
                     .map(|x| format!("X32 at {} ({} strips)", x.address, x.strips.len()))
-                    .chain(c.camilla.iter().map(|cd| format!("CamillaDSP at {}", cd.url)))
+                    .chain(
+                        c.camilla
+                            .iter()
+                            .map(|cd| format!("CamillaDSP at {}", cd.url)),
+                    )
                     .collect();
                 println!(
                     "{}: ok — {}; {} parameters, {} surfaces",

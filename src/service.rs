@@ -78,7 +78,10 @@ impl Service {
         self.stop.cancel();
         let all = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(grace, all).await.is_err() {
-            warn!(grace_ms = grace.as_millis(), "some links did not stop in time");
+            warn!(
+                grace_ms = grace.as_millis(),
+                "some links did not stop in time"
+            );
             self.tasks.abort_all();
         }
         self.desk_stop.cancel();

@@ -145,12 +145,21 @@ impl MixerLink {
         &self.outbox
     }
 
-    /// Tell the desk what the mixer says a parameter is (readback or a change made elsewhere).
+    /// Tell the desk about a change made on the mixer (its surface, another remote).
     pub async fn report(&self, param: ParamId, value: Value) -> Result<(), DeskGone> {
+        self.tell(param, value, Origin::Mixer(self.mixer)).await
+    }
+
+    /// Tell the desk what the mixer holds, as read back after a (re)connect.
+    pub async fn report_resync(&self, param: ParamId, value: Value) -> Result<(), DeskGone> {
+        self.tell(param, value, Origin::Resync(self.mixer)).await
+    }
+
+    async fn tell(&self, param: ParamId, value: Value, origin: Origin) -> Result<(), DeskGone> {
         let intent = Intent {
             param,
             op: Op::Set(value),
-            origin: Origin::Mixer(self.mixer),
+            origin,
         };
         self.requests
             .send(Request::Intent(intent))

@@ -35,8 +35,10 @@ pub enum Origin {
     Web(Arc<str>),
     /// The level stabilizer.
     Stabilizer,
-    /// The mixer itself: its own surface, another remote client, or a readback.
+    /// The mixer itself: its own surface or another remote client changed something.
     Mixer(MixerId),
+    /// The mixer's state, read back after a (re)connect.
+    Resync(MixerId),
     /// A scene recall, by scene name.
     Scene(Arc<str>),
     /// The command line.
@@ -51,8 +53,19 @@ impl fmt::Display for Origin {
             Origin::Web(d) => write!(f, "web:{d}"),
             Origin::Stabilizer => f.write_str("stabilizer"),
             Origin::Mixer(m) => write!(f, "mixer:{m}"),
+            Origin::Resync(m) => write!(f, "resync:{m}"),
             Origin::Scene(s) => write!(f, "scene:{s}"),
             Origin::Cli => f.write_str("cli"),
+        }
+    }
+}
+
+impl Origin {
+    /// The mixer this origin speaks for, if it is one: its changes are not written back to it.
+    pub fn mixer(&self) -> Option<MixerId> {
+        match self {
+            Origin::Mixer(m) | Origin::Resync(m) => Some(*m),
+            _ => None,
         }
     }
 }
@@ -295,7 +308,7 @@ impl Desk {
             return;
         }
         self.values.insert(param.clone(), value.clone());
-        if origin != Origin::Mixer(param.mixer()) {
+        if origin.mixer() != Some(param.mixer()) {
             if let Some(outbox) = self.outboxes.get(&param.mixer()) {
                 outbox.put(param.clone(), value.clone());
             }

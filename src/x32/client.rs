@@ -240,7 +240,10 @@ impl Client {
         }
         let last = self.tracker.flush();
         if !last.is_empty() {
-            info!(writes = last.len(), "sending pending writes before stopping");
+            info!(
+                writes = last.len(),
+                "sending pending writes before stopping"
+            );
         }
         for action in last {
             self.perform(action).await;
@@ -303,7 +306,10 @@ impl Client {
             let (count, started, missing) = self.readback.summary();
             let ms = now.duration_since(started).as_millis();
             if missing > 0 {
-                warn!(params = count, missing, ms, "read back, some parameters never answered");
+                warn!(
+                    params = count,
+                    missing, ms, "read back, some parameters never answered"
+                );
             } else {
                 info!(params = count, ms, "in sync");
             }
@@ -409,10 +415,24 @@ impl Client {
     fn garbage(&mut self, what: std::fmt::Arguments<'_>, len: usize) {
         self.garbage += 1;
         // 1st, 10th, 100th…: a flood of garbage must not flood the journal.
-        if self.garbage.to_string().trim_start_matches('1').chars().all(|c| c == '0') {
-            warn!(len, count = self.garbage, "dropped a packet that is not X32 OSC: {what}");
+        if self
+            .garbage
+            .to_string()
+            .trim_start_matches('1')
+            .chars()
+            .all(|c| c == '0')
+        {
+            warn!(
+                len,
+                count = self.garbage,
+                "dropped a packet that is not X32 OSC: {what}"
+            );
         } else {
-            debug!(len, count = self.garbage, "dropped a packet that is not X32 OSC: {what}");
+            debug!(
+                len,
+                count = self.garbage,
+                "dropped a packet that is not X32 OSC: {what}"
+            );
         }
     }
 
@@ -439,10 +459,13 @@ impl Client {
         let solicited = self.readback.on_value(&param);
         match self.tracker.on_value(&param, &value, solicited) {
             Verdict::Report => {
-                if !solicited {
+                let told = if solicited {
+                    self.link.report_resync(param, value).await
+                } else {
                     debug!(%param, value = %param.kind().display(&value), "changed on the X32");
-                }
-                if self.link.report(param, value).await.is_err() {
+                    self.link.report(param, value).await
+                };
+                if told.is_err() {
                     trace!("desk gone");
                 }
             }
@@ -464,7 +487,13 @@ impl Client {
         };
         let peer = format!("{} {} \"{}\" ({})", s(2), s(3), s(1), s(0));
         Span::current().record("model", s(2));
-        info!(model = s(2), firmware = s(3), name = s(1), ip = s(0), "connected");
+        info!(
+            model = s(2),
+            firmware = s(3),
+            name = s(1),
+            ip = s(0),
+            "connected"
+        );
         self.link.set_status(self.state, Some(peer));
         self.announced = true;
     }
@@ -566,10 +595,16 @@ mod tests {
         assert_eq!(value_from_args(fader, &[osc_arg(&v)]), Some(v));
         assert_eq!(value_from_args(fader, &[OscType::Float(f32::NAN)]), None);
         assert_eq!(value_from_args(fader, &[OscType::Int(1)]), None);
-        assert_eq!(value_from_args(ParamKind::Switch, &[OscType::Int(-1)]), None);
+        assert_eq!(
+            value_from_args(ParamKind::Switch, &[OscType::Int(-1)]),
+            None
+        );
         assert_eq!(value_from_args(ParamKind::Switch, &[]), None);
         assert_eq!(
-            value_from_args(ParamKind::Name { max_len: 12 }, &[OscType::String("Vox".into())]),
+            value_from_args(
+                ParamKind::Name { max_len: 12 },
+                &[OscType::String("Vox".into())]
+            ),
             Some(Value::Text("Vox".into()))
         );
     }

@@ -30,6 +30,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rosc::OscType;
 use tokio::net::UdpSocket;
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -124,6 +125,20 @@ pub(crate) struct State {
     /// The bound socket while running, so [`FakeX32::set_local`] can push.
     socket: Option<Arc<UdpSocket>>,
     stats: FakeStats,
+    /// Every set as it arrives, for benchmarks; `None` until [`FakeX32::tap`] is called.
+    tap: Option<broadcast::Sender<Arrival>>,
+}
+
+/// A set as it arrived at the fake, timestamped on receipt: what the desk-path benchmark
+/// measures latency against.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    /// The OSC address set.
+    pub address: String,
+    /// The value as received (before the store quantizes it).
+    pub value: OscType,
+    /// When its datagram was received.
+    pub at: std::time::Instant,
 }
 
 impl State {
@@ -232,6 +247,7 @@ impl FakeX32 {
             programme: options.programme,
             seed: options.seed,
             started: Instant::now(),
+            tap: None,
             ip: options.bind.ip(),
             socket: None,
             stats: FakeStats::default(),
@@ -316,6 +332,19 @@ impl FakeX32 {
             }
         }
         true
+    }
+
+    /// Follow every set as it arrives (a lagging reader loses the oldest ones).
+    pub fn tap(&self) -> broadcast::Receiver<Arrival> {
+        let mut state = self.shared.lock();
+        match &state.tap {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = broadcast::channel(1 << 16);
+                state.tap = Some(tx);
+                rx
+            }
+        }
     }
 
     /// Change the drop probability (clamped to 0.0–1.0).

@@ -130,13 +130,11 @@ impl WriteTracker {
         let mut actions = Vec::new();
         for (param, e) in &mut self.entries {
             match e.state {
-                State::Dirty => {
-                    if e.last_write.is_none_or(|at| now >= at + t.min_interval) {
-                        actions.push(Action::Write(param.clone(), e.desired.clone()));
-                        e.state = State::Sent { at: now };
-                        e.last_write = Some(now);
-                        self.recent.insert(param.clone(), now);
-                    }
+                State::Dirty if e.last_write.is_none_or(|at| now >= at + t.min_interval) => {
+                    actions.push(Action::Write(param.clone(), e.desired.clone()));
+                    e.state = State::Sent { at: now };
+                    e.last_write = Some(now);
+                    self.recent.insert(param.clone(), now);
                 }
                 State::Sent { at } if now >= at + t.verify_after => {
                     actions.push(Action::Get(param.clone()));
@@ -169,7 +167,9 @@ impl WriteTracker {
         self.entries
             .values()
             .map(|e| match e.state {
-                State::Dirty => e.last_write.map_or_else(Instant::now, |at| at + t.min_interval),
+                State::Dirty => e
+                    .last_write
+                    .map_or_else(Instant::now, |at| at + t.min_interval),
                 State::Sent { at } => at + t.verify_after,
                 State::Verifying { asked } => asked + t.verify_timeout,
             })
@@ -279,7 +279,9 @@ impl Readback {
             self.given_up += 1;
         }
         while self.asked.len() < self.window {
-            let Some(p) = self.queue.pop_front() else { break };
+            let Some(p) = self.queue.pop_front() else {
+                break;
+            };
             self.asked.insert(p.clone(), (now, 1));
             out.push(p);
         }

@@ -22,7 +22,10 @@ fn help_teaches_every_command() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     for word in ["run", "demo", "fake-x32", "check", "pupitre.example.toml"] {
-        assert!(help.contains(word), "--help does not mention {word}:\n{help}");
+        assert!(
+            help.contains(word),
+            "--help does not mention {word}:\n{help}"
+        );
     }
     let out = pupitre(&["fake-x32", "--help"]);
     assert!(text(&out.stdout).contains("--loss"));
@@ -32,22 +35,38 @@ fn help_teaches_every_command() {
 fn unknown_flags_and_bad_values_are_clear_errors() {
     let out = pupitre(&["run", "--bogus"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unexpected argument '--bogus'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unexpected argument '--bogus'"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = pupitre(&["demo", "--loss", "2"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("outside 0 to 1"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("outside 0 to 1"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = pupitre(&["fake-x32", "--bind", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("invalid socket address"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("invalid socket address"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn run_with_a_missing_config_names_the_file() {
     let out = pupitre(&["run", "--config", "no/such/pupitre.toml"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("no/such/pupitre.toml"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no/such/pupitre.toml"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -65,7 +84,11 @@ fn check_accepts_the_example_and_rejects_broken_files_with_positions() {
     broken.sort();
     assert!(broken.len() >= 4);
     for file in broken {
-        let rel = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_string_lossy().into_owned();
+        let rel = file
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let out = pupitre(&["check", &rel]);
         assert_eq!(out.status.code(), Some(1), "{rel} should fail");
         let err = text(&out.stderr);
@@ -73,17 +96,39 @@ fn check_accepts_the_example_and_rejects_broken_files_with_positions() {
         let first = err.lines().next().unwrap_or_default();
         let mut parts = first.splitn(4, ':');
         assert_eq!(parts.next(), Some(rel.as_str()), "{err}");
-        assert!(parts.next().is_some_and(|l| l.parse::<u32>().is_ok()), "{err}");
-        assert!(parts.next().is_some_and(|c| c.parse::<u32>().is_ok()), "{err}");
+        assert!(
+            parts.next().is_some_and(|l| l.parse::<u32>().is_ok()),
+            "{err}"
+        );
+        assert!(
+            parts.next().is_some_and(|c| c.parse::<u32>().is_ok()),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn demo_runs_end_to_end_and_says_what_happens() {
-    let out = pupitre(&["demo", "--bind", "127.0.0.1:0", "--duration", "6", "--summary-every", "1"]);
+    let out = pupitre(&[
+        "demo",
+        "--bind",
+        "127.0.0.1:0",
+        "--duration",
+        "6",
+        "--summary-every",
+        "1",
+    ]);
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
-    for needle in ["fake X32 listening", "connected", "in sync", "summary", "x32=online", "origin=surface:demo-deck", "stopped"] {
+    for needle in [
+        "fake X32 listening",
+        "connected",
+        "in sync",
+        "summary",
+        "x32=online",
+        "origin=surface:demo-deck",
+        "stopped",
+    ] {
         assert!(log.contains(needle), "demo log lacks {needle:?}:\n{log}");
     }
 }

@@ -30,18 +30,31 @@ async fn handshake_write_and_two_way_sync_without_echo() {
     let desk = rig.desk();
     within(5.0, "link online", rig.online()).await;
     let peer = desk.link_status(MixerId::X32).borrow().peer.clone();
-    assert!(peer.unwrap_or_default().contains("X32"), "the /xinfo handshake names the model");
+    assert!(
+        peer.unwrap_or_default().contains("X32"),
+        "the /xinfo handshake names the model"
+    );
 
     // A desk write reaches the fake's store with the exact quantized float: 0.75 → 767/1023.
     let ch1 = param("x32:/ch/01/mix/fader");
     set(&desk, &ch1, 0.75, Origin::Ui).await;
-    within(2.0, "write reaches the fake", fake_holds(&fake, "/ch/01/mix/fader", 0.749_755_6)).await;
-    assert_eq!(float_of(fake.get("/ch/01/mix/fader")), Some((767.0f64 / 1023.0) as f32));
+    within(
+        2.0,
+        "write reaches the fake",
+        fake_holds(&fake, "/ch/01/mix/fader", 0.749_755_6),
+    )
+    .await;
+    assert_eq!(
+        float_of(fake.get("/ch/01/mix/fader")),
+        Some((767.0f64 / 1023.0) as f32)
+    );
 
     // Another remote moves channel 2: the desk hears it as a Change from the mixer.
     let mut changes = desk.subscribe();
     let other = OscPeer::bind().await;
-    other.send(addr, message("/ch/02/mix/fader", vec![OscType::Float(0.5)])).await;
+    other
+        .send(addr, message("/ch/02/mix/fader", vec![OscType::Float(0.5)]))
+        .await;
     let ch2 = param("x32:/ch/02/mix/fader");
     let change = within(2.0, "change from another client reaches the desk", async {
         loop {
@@ -63,7 +76,10 @@ async fn handshake_write_and_two_way_sync_without_echo() {
     let count = |a: &str| pushes.iter().filter(|m| m.addr == a).count();
     assert_eq!(count("/ch/01/mix/fader"), 1, "{pushes:?}");
     assert_eq!(count("/ch/02/mix/fader"), 1, "{pushes:?}");
-    assert!(changes.try_recv().is_err(), "the desk saw more changes: an echo");
+    assert!(
+        changes.try_recv().is_err(),
+        "the desk saw more changes: an echo"
+    );
     assert!(quiet <= 8, "{quiet} datagrams in a quiet second");
     rig.shutdown().await;
 }
@@ -87,12 +103,16 @@ async fn outage_of_three_seconds_reconnects_resyncs_and_applies_the_last_intent(
     fake.restart().await.expect("restarts on the same port");
     let back = Instant::now();
     let mut status = desk.link_status(MixerId::X32);
-    within(3.0, "resynced within 3 s of the console coming back", async {
-        status
-            .wait_for(|s| s.state == LinkState::Online && s.since > back.into_std())
-            .await
-            .unwrap();
-    })
+    within(
+        3.0,
+        "resynced within 3 s of the console coming back",
+        async {
+            status
+                .wait_for(|s| s.state == LinkState::Online && s.since > back.into_std())
+                .await
+                .unwrap();
+        },
+    )
     .await;
     let resynced = back.elapsed();
     assert_eq!(
@@ -100,8 +120,16 @@ async fn outage_of_three_seconds_reconnects_resyncs_and_applies_the_last_intent(
         Some(level(511.0 / 1023.0)),
         "the readback brought the console's change into the desk"
     );
-    within(3.0, "the write made while it was down is applied", fake_holds(&fake, "/ch/03/mix/fader", fader_f32(0.25))).await;
-    eprintln!("resynced {resynced:?} after restart; write applied {:?} after", back.elapsed());
+    within(
+        3.0,
+        "the write made while it was down is applied",
+        fake_holds(&fake, "/ch/03/mix/fader", fader_f32(0.25)),
+    )
+    .await;
+    eprintln!(
+        "resynced {resynced:?} after restart; write applied {:?} after",
+        back.elapsed()
+    );
     rig.shutdown().await;
 }
 
@@ -121,17 +149,24 @@ async fn ten_percent_loss_both_ways_final_state_is_the_last_intent() {
         set(&desk, p, x, Origin::Surface("burst".into())).await;
         last.insert(p.path().to_owned(), fader_f32(x));
     }
-    within(15.0, "every fader on the fake equals the last intent", async {
-        loop {
-            if last.iter().all(|(a, f)| float_of(fake.get(a)) == Some(*f)) {
-                return;
+    within(
+        15.0,
+        "every fader on the fake equals the last intent",
+        async {
+            loop {
+                if last.iter().all(|(a, f)| float_of(fake.get(a)) == Some(*f)) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
+        },
+    )
     .await;
     let stats = fake.stats();
-    assert!(stats.dropped_in > 0 && stats.dropped_out > 0, "loss was applied: {stats:?}");
+    assert!(
+        stats.dropped_in > 0 && stats.dropped_out > 0,
+        "loss was applied: {stats:?}"
+    );
     rig.shutdown().await;
 }
 
@@ -188,7 +223,9 @@ async fn garbage_from_the_console_is_dropped_and_the_link_lives_on() {
     let info = || {
         message(
             "/xinfo",
-            ["127.0.0.1", "raw", "X32", "4.06"].map(|s| OscType::String(s.into())).to_vec(),
+            ["127.0.0.1", "raw", "X32", "4.06"]
+                .map(|s| OscType::String(s.into()))
+                .to_vec(),
         )
     };
     console.send(client, info()).await;
@@ -197,17 +234,34 @@ async fn garbage_from_the_console_is_dropped_and_the_link_lives_on() {
         vec![0xff; 3],
         b"/ch/01/mix/fader\0\0\0\0,f\0\0".to_vec(), // float announced, none sent
         b"node\0\0\0\0,s\0\0".to_vec(),
-        pupitre::x32::codec::encode(&message("/meters/2", vec![OscType::Blob(vec![200, 0, 0, 0, 1])])).unwrap(),
-        pupitre::x32::codec::encode(&message("/meters/0", vec![OscType::Blob(pupitre::x32::codec::encode_meter_blob(&[1.0; 12]))])).unwrap(),
-        pupitre::x32::codec::encode(&message("/ch/01/mix/fader", vec![OscType::String("loud".into())])).unwrap(),
-        pupitre::x32::codec::encode(&message("/ch/01/mix/fader", vec![OscType::Float(f32::NAN)])).unwrap(),
-        pupitre::x32::codec::encode(&message("/ch/99/mix/fader", vec![OscType::Float(0.5)])).unwrap(),
+        pupitre::x32::codec::encode(&message(
+            "/meters/2",
+            vec![OscType::Blob(vec![200, 0, 0, 0, 1])],
+        ))
+        .unwrap(),
+        pupitre::x32::codec::encode(&message(
+            "/meters/0",
+            vec![OscType::Blob(pupitre::x32::codec::encode_meter_blob(
+                &[1.0; 12],
+            ))],
+        ))
+        .unwrap(),
+        pupitre::x32::codec::encode(&message(
+            "/ch/01/mix/fader",
+            vec![OscType::String("loud".into())],
+        ))
+        .unwrap(),
+        pupitre::x32::codec::encode(&message("/ch/01/mix/fader", vec![OscType::Float(f32::NAN)]))
+            .unwrap(),
+        pupitre::x32::codec::encode(&message("/ch/99/mix/fader", vec![OscType::Float(0.5)]))
+            .unwrap(),
     ];
     let mut changes = desk.subscribe();
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut sent_garbage = false;
     while Instant::now() < deadline {
-        let Ok((msg, _)) = tokio::time::timeout(Duration::from_millis(50), console.recv()).await else {
+        let Ok((msg, _)) = tokio::time::timeout(Duration::from_millis(50), console.recv()).await
+        else {
             continue;
         };
         if msg.addr == "/xinfo" {
@@ -226,7 +280,12 @@ async fn garbage_from_the_console_is_dropped_and_the_link_lives_on() {
         }
     }
     // After all that, a real change still gets through.
-    console.send(client, message("/ch/05/mix/fader", vec![OscType::Float(0.5)])).await;
+    console
+        .send(
+            client,
+            message("/ch/05/mix/fader", vec![OscType::Float(0.5)]),
+        )
+        .await;
     let ch5 = param("x32:/ch/05/mix/fader");
     within(2.0, "a valid change after garbage", async {
         loop {
@@ -238,8 +297,14 @@ async fn garbage_from_the_console_is_dropped_and_the_link_lives_on() {
         }
     })
     .await;
-    assert_ne!(desk.get(&param("x32:/ch/01/mix/fader")).await.unwrap(), Some(level(0.5)));
-    assert_ne!(desk.link_status(MixerId::X32).borrow().state, LinkState::Lost);
+    assert_ne!(
+        desk.get(&param("x32:/ch/01/mix/fader")).await.unwrap(),
+        Some(level(0.5))
+    );
+    assert_ne!(
+        desk.link_status(MixerId::X32).borrow().state,
+        LinkState::Lost
+    );
     rig.shutdown().await;
 }
 
@@ -256,5 +321,10 @@ async fn shutdown_sends_pending_writes() {
     tokio::time::sleep(Duration::from_millis(2)).await;
     // …and is still sent when the service stops.
     rig.shutdown().await;
-    within(1.0, "last write flushed at shutdown", fake_holds(&fake, "/main/st/mix/fader", fader_f32(0.6))).await;
+    within(
+        1.0,
+        "last write flushed at shutdown",
+        fake_holds(&fake, "/main/st/mix/fader", fader_f32(0.6)),
+    )
+    .await;
 }

@@ -179,7 +179,7 @@ impl Subscriptions {
         self.expire(now);
         let mut n = 0;
         for s in self.subs.iter_mut().filter(|s| s.addr == addr) {
-            if bank.map_or(true, |b| b == s.bank.address()) {
+            if bank.is_none_or(|b| b == s.bank.address()) {
                 s.until = now + LIFETIME;
                 n += 1;
             }

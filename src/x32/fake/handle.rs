@@ -235,6 +235,13 @@ pub(crate) fn apply(
     except: Option<SocketAddr>,
     now: Instant,
 ) -> Vec<Out> {
+    if let Some(tap) = &state.tap {
+        let _ = tap.send(super::Arrival {
+            address: id.path().to_owned(),
+            value: to_wire(&value),
+            at: now.into_std(),
+        });
+    }
     let changed = match state.store.set(id, value) {
         Ok(Some(v)) => v,
         Ok(None) => {

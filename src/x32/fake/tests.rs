@@ -367,6 +367,7 @@ fn state() -> State {
         ip: [127, 0, 0, 1].into(),
         socket: None,
         stats: FakeStats::default(),
+        tap: None,
     }
 }
 

@@ -34,7 +34,9 @@ pub async fn fake(scene: FakeScene, programme: Programme, loss: f64) -> FakeX32 
     o.programme = programme;
     o.loss = loss;
     o.seed = 7;
-    FakeX32::start(o).await.expect("fake X32 starts on loopback")
+    FakeX32::start(o)
+        .await
+        .expect("fake X32 starts on loopback")
 }
 
 pub fn steady() -> Programme {
@@ -50,7 +52,8 @@ pub struct Rig {
 impl Rig {
     pub fn start(fake_addr: SocketAddr) -> Rig {
         let stop = CancellationToken::new();
-        let service = Service::start(&Config::demo(fake_addr), stop.clone()).expect("service starts");
+        let service =
+            Service::start(&Config::demo(fake_addr), stop.clone()).expect("service starts");
         Rig {
             service: Some(service),
             stop,
