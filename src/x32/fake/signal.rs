@@ -88,20 +88,8 @@ pub(crate) fn levels(programme: Programme, seed: u64, t: f64, store: &Store) -> 
         if post == 0.0 {
             continue;
         }
-        if on(store, &format!("{p}/mix/st")) {
-            main_energy += post * post;
-        }
-        if on(store, &format!("{p}/mix/mono")) {
-            let m = post * gain(store, &format!("{p}/mix/mlevel"), ParamKind::SendLevel);
-            mono_energy += m * m;
-        }
-        for (b, e) in bus_energy.iter_mut().enumerate() {
-            let send = format!("{p}/mix/{:02}", b + 1);
-            if on(store, &format!("{send}/on")) {
-                let s = post * gain(store, &format!("{send}/level"), ParamKind::SendLevel);
-                *e += s * s;
-            }
-        }
+        add_main_assign(store, &p, post, &mut main_energy, &mut mono_energy);
+        add_sends(store, &p, post, &mut bus_energy);
     }
     let mut mtx_energy = [0.0f64; MATRICES];
     for (b, e) in bus_energy.iter().enumerate() {
@@ -112,21 +100,15 @@ pub(crate) fn levels(programme: Programme, seed: u64, t: f64, store: &Store) -> 
         if post == 0.0 {
             continue;
         }
-        if on(store, &format!("{p}/mix/st")) {
-            main_energy += post * post;
-        }
-        if on(store, &format!("{p}/mix/mono")) {
-            let m = post * gain(store, &format!("{p}/mix/mlevel"), ParamKind::SendLevel);
-            mono_energy += m * m;
-        }
-        add_matrix_sends(store, &p, post, &mut mtx_energy);
+        add_main_assign(store, &p, post, &mut main_energy, &mut mono_energy);
+        add_sends(store, &p, post, &mut mtx_energy);
     }
     l.main_pre = main_energy.sqrt();
     l.main_post = strip_post(store, "/main/st", l.main_pre);
     l.mono_pre = mono_energy.sqrt();
     l.mono_post = strip_post(store, "/main/m", l.mono_pre);
-    add_matrix_sends(store, "/main/st", l.main_post, &mut mtx_energy);
-    add_matrix_sends(store, "/main/m", l.mono_post, &mut mtx_energy);
+    add_sends(store, "/main/st", l.main_post, &mut mtx_energy);
+    add_sends(store, "/main/m", l.mono_post, &mut mtx_energy);
     for (m, e) in mtx_energy.iter().enumerate() {
         l.mtx_pre[m] = e.sqrt();
         l.mtx_post[m] = strip_post(store, &format!("/mtx/{:02}", m + 1), l.mtx_pre[m]);
@@ -143,12 +125,25 @@ fn strip_post(store: &Store, prefix: &str, pre: f64) -> f64 {
     }
 }
 
-fn add_matrix_sends(store: &Store, prefix: &str, post: f64, mtx: &mut [f64; MATRICES]) {
+/// A strip's contribution to main LR (`mix/st`) and to mono (`mix/mono` at `mix/mlevel`).
+fn add_main_assign(store: &Store, prefix: &str, post: f64, main: &mut f64, mono: &mut f64) {
+    if on(store, &format!("{prefix}/mix/st")) {
+        *main += post * post;
+    }
+    if on(store, &format!("{prefix}/mix/mono")) {
+        let m = post * gain(store, &format!("{prefix}/mix/mlevel"), ParamKind::SendLevel);
+        *mono += m * m;
+    }
+}
+
+/// A strip's sends (`mix/NN/level` when `mix/NN/on`) into the energies of the buses or
+/// matrices it feeds, one slot per destination.
+fn add_sends(store: &Store, prefix: &str, post: f64, energy: &mut [f64]) {
     if post == 0.0 {
         return;
     }
-    for (m, e) in mtx.iter_mut().enumerate() {
-        let send = format!("{prefix}/mix/{:02}", m + 1);
+    for (n, e) in energy.iter_mut().enumerate() {
+        let send = format!("{prefix}/mix/{:02}", n + 1);
         if on(store, &format!("{send}/on")) {
             let s = post * gain(store, &format!("{send}/level"), ParamKind::SendLevel);
             *e += s * s;
