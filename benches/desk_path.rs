@@ -91,28 +91,38 @@ async fn run(seconds: u64, rate: u64) {
 
     // Packets at the fake, timestamped as they arrive.
     let collector = tokio::spawn(async move {
-        // Sized up front so the RSS samples show the service, not this bookkeeping.
-        let mut arrivals: Vec<(usize, u32, Instant)> = Vec::with_capacity(200_000);
-        while let Ok(ev) = tap.recv().await {
+        // Touched up front so the RSS samples show the service, not this bookkeeping.
+        let mut arrivals: Vec<(usize, u32, Instant)> = vec![(0, 0, Instant::now()); 200_000];
+        arrivals.clear();
+        let mut lagged = 0;
+        loop {
+            let ev = match tap.recv().await {
+                Ok(ev) => ev,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    lagged += n;
+                    continue;
+                }
+                Err(_) => break,
+            };
             if let (Some(&i), OscType::Float(f)) = (index.get(&ev.address), &ev.value) {
                 arrivals.push((i, (f64::from(*f) * 1023.0).round() as u32, ev.at));
             }
-            if arrivals.len() > 10_000_000 {
-                break;
-            }
         }
-        arrivals
+        (arrivals, lagged)
     });
 
-    let (cpu0, rss0, _) = usage();
     let started = Instant::now();
     let per_tick = (rate / 1000).max(1);
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut sent: HashMap<(usize, u32), Instant> = HashMap::with_capacity(params.len() * 1024);
+    let mut sent: HashMap<(usize, u32), Instant> = (0..params.len())
+        .flat_map(|i| (0..1024).map(move |k| ((i, k), started)))
+        .collect();
+    let mut max_backlog = 0;
     let mut counters = vec![0u32; params.len()];
     let mut last_k = vec![0u32; params.len()];
     let mut total = 0u64;
+    let (cpu0, rss0, _) = usage();
     let mut rss_samples = vec![rss0];
     let mut next_sample = started + Duration::from_secs(1);
     while started.elapsed() < Duration::from_secs(seconds) {
@@ -136,6 +146,7 @@ async fn run(seconds: u64, rate: u64) {
             }
             total += 1;
         }
+        max_backlog = max_backlog.max(desk.backlog());
         if Instant::now() >= next_sample {
             rss_samples.push(usage().1);
             next_sample += Duration::from_secs(1);
@@ -153,7 +164,7 @@ async fn run(seconds: u64, rate: u64) {
         .count();
     service.shutdown(Duration::from_secs(2)).await;
     drop(fake);
-    let arrivals = collector.await.expect("collector");
+    let (arrivals, lagged) = collector.await.expect("collector");
 
     let mut latencies: Vec<Duration> = arrivals
         .iter()
@@ -189,6 +200,7 @@ async fn run(seconds: u64, rate: u64) {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    println!("  tap readings lost: {lagged}; most intents ever waiting for the desk: {max_backlog} (bound {})", pupitre::desk::INTENT_CAPACITY);
     println!("  highest write rate for one parameter: {max_rate} per second (limit 50)");
     println!(
         "  faders holding the last intent 0.5 s after the burst: {settled}/{}",

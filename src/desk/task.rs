@@ -145,6 +145,11 @@ impl DeskHandle {
             })
     }
 
+    /// Intents waiting for the desk right now (at most [`INTENT_CAPACITY`]).
+    pub fn backlog(&self) -> usize {
+        self.requests.max_capacity() - self.requests.capacity()
+    }
+
     /// Follow every accepted change.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()

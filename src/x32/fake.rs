@@ -340,7 +340,7 @@ impl FakeX32 {
         match &state.tap {
             Some(tx) => tx.subscribe(),
             None => {
-                let (tx, rx) = broadcast::channel(1 << 16);
+                let (tx, rx) = broadcast::channel(4096);
                 state.tap = Some(tx);
                 rx
             }
