@@ -9,4 +9,5 @@ pub mod demo;
 pub mod desk;
 pub mod mapping;
 pub mod service;
+pub mod tomlfile;
 pub mod x32;

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::error::Diagnostics;
 use super::file::{CamillaFile, FileConfig, StabilizerFile, SurfaceFile, UiFile, X32File};
 use super::model::{
     defaults, limits, CamillaConfig, Config, LogConfig, StabilizerConfig, SurfaceConfig, UiConfig,
     X32Config,
 };
 use crate::desk::Strip;
+use crate::tomlfile::Diagnostics;
 
 /// Builds the model, or leaves every problem in `diags` (then the returned value is not used).
 pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostics) -> Config {

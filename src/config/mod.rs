@@ -8,8 +8,6 @@
 //! `pupitre.example.toml` at the repository root documents every key and loads in a test.
 
 mod build;
-mod describe;
-mod error;
 mod file;
 mod model;
 
@@ -17,21 +15,25 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
 
-pub use error::{ConfigError, Diagnostic};
+pub use crate::tomlfile::Diagnostic;
+
+/// Why a config file was refused: every problem as `path:line:column: message`.
+pub type ConfigError = crate::tomlfile::FileError;
 pub use model::{
     CamillaConfig, Config, Density, Language, LogConfig, LogLevel, Profile, StabilizerConfig,
     StabilizerMode, SurfaceConfig, Theme, UiConfig, X32Config,
 };
 
 use crate::desk::{ParamId, Strip};
-use error::Diagnostics;
+use crate::tomlfile::{self, Diagnostics, FileKind};
 use model::defaults;
 
 impl Config {
     /// Reads and checks a config file. A missing file names the path, the OS reason, and says to
     /// start from `pupitre.example.toml`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::read(path, e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::read(path, FileKind::Config, e))?;
         Config::parse(&text, path)
     }
 
@@ -39,19 +41,22 @@ impl Config {
     /// paths start from; mapping files must exist.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut diags = Diagnostics::new(text);
-        let file: file::FileConfig = match toml::from_str(text) {
-            Ok(f) => f,
-            Err(e) => {
-                let (span, message) = describe::describe(text, &e);
-                diags.at(span, message);
-                return Err(ConfigError::invalid(path, diags.into_sorted()));
-            }
+        let Some(file) = tomlfile::from_str::<file::FileConfig>(text, &mut diags) else {
+            return Err(ConfigError::invalid(
+                path,
+                FileKind::Config,
+                diags.into_sorted(),
+            ));
         };
         let config = build::build(file, path, &mut diags);
         if diags.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::invalid(path, diags.into_sorted()))
+            Err(ConfigError::invalid(
+                path,
+                FileKind::Config,
+                diags.into_sorted(),
+            ))
         }
     }
 

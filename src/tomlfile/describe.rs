@@ -8,7 +8,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 /// The place and the sentence for one `toml` error.
-pub(super) fn describe(text: &str, err: &toml::de::Error) -> (Range<usize>, String) {
+pub fn describe(text: &str, err: &toml::de::Error) -> (Range<usize>, String) {
     let span = err.span().unwrap_or(0..0);
     let message = err.message();
     let nodes = match DeTable::parse(text) {

@@ -1,4 +1,4 @@
-//! Config errors: every problem in a file, each as `path:line:column: message`, or the reason
+//! File errors: every problem in a file, each as `path:line:column: message`, or the reason
 //! the file could not be read.
 
 use std::fmt;
@@ -17,10 +17,20 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// Why a config file was refused.
+/// What kind of file it is, for the wording of read errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// The service config (`pupitre.toml`).
+    Config,
+    /// A controller mapping (`mappings/*.toml`).
+    Mapping,
+}
+
+/// Why a file was refused.
 #[derive(Debug)]
-pub struct ConfigError {
+pub struct FileError {
     path: PathBuf,
+    kind: FileKind,
     problem: Problem,
 }
 
@@ -30,22 +40,26 @@ enum Problem {
     Invalid(Vec<Diagnostic>),
 }
 
-impl ConfigError {
-    pub(super) fn read(path: &Path, err: io::Error) -> ConfigError {
-        ConfigError {
+impl FileError {
+    /// The file could not be read.
+    pub fn read(path: &Path, kind: FileKind, err: io::Error) -> FileError {
+        FileError {
             path: path.to_owned(),
+            kind,
             problem: Problem::Read(err),
         }
     }
 
-    pub(super) fn invalid(path: &Path, diagnostics: Vec<Diagnostic>) -> ConfigError {
-        ConfigError {
+    /// The file was read and has these problems.
+    pub fn invalid(path: &Path, kind: FileKind, diagnostics: Vec<Diagnostic>) -> FileError {
+        FileError {
             path: path.to_owned(),
+            kind,
             problem: Problem::Invalid(diagnostics),
         }
     }
 
-    /// The config file.
+    /// The file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -67,16 +81,24 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path.display();
+        let what = match self.kind {
+            FileKind::Config => "config file",
+            FileKind::Mapping => "mapping file",
+        };
         match &self.problem {
-            Problem::Read(e) if e.kind() == io::ErrorKind::NotFound => write!(
-                f,
-                "{path}: cannot read the config file: {e}; to start, copy pupitre.example.toml \
-                 to {path} and edit it"
-            ),
-            Problem::Read(e) => write!(f, "{path}: cannot read the config file: {e}"),
+            Problem::Read(e)
+                if e.kind() == io::ErrorKind::NotFound && self.kind == FileKind::Config =>
+            {
+                write!(
+                    f,
+                    "{path}: cannot read the config file: {e}; to start, copy \
+                     pupitre.example.toml to {path} and edit it"
+                )
+            }
+            Problem::Read(e) => write!(f, "{path}: cannot read the {what}: {e}"),
             Problem::Invalid(diagnostics) => {
                 for (i, d) in diagnostics.iter().enumerate() {
                     if i > 0 {
@@ -90,7 +112,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {
+impl std::error::Error for FileError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.problem {
             Problem::Read(e) => Some(e),
@@ -100,13 +122,14 @@ impl std::error::Error for ConfigError {
 }
 
 /// Collects diagnostics against one text, turning byte spans into line and column.
-pub(super) struct Diagnostics<'a> {
+pub struct Diagnostics<'a> {
     text: &'a str,
     found: Vec<Diagnostic>,
 }
 
 impl<'a> Diagnostics<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
+    /// Problems in `text`.
+    pub fn new(text: &'a str) -> Self {
         Diagnostics {
             text,
             found: Vec::new(),
@@ -114,7 +137,7 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// Records a problem at the start of `span`.
-    pub(super) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_column(self.text, span.start);
         self.found.push(Diagnostic {
             line,
@@ -124,16 +147,17 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// The 1-based line of a byte offset, for messages that refer to an earlier place.
-    pub(super) fn line_of(&self, offset: usize) -> usize {
+    pub fn line_of(&self, offset: usize) -> usize {
         line_column(self.text, offset).0
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    /// True when nothing was found.
+    pub fn is_empty(&self) -> bool {
         self.found.is_empty()
     }
 
     /// The problems in file order (stable: same place keeps the order found).
-    pub(super) fn into_sorted(mut self) -> Vec<Diagnostic> {
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.found.sort_by_key(|d| (d.line, d.column));
         self.found
     }
@@ -141,7 +165,7 @@ impl<'a> Diagnostics<'a> {
 
 /// 1-based line and column (in characters) of a byte offset; offsets past the end or inside a
 /// character are clamped rather than trusted.
-pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
