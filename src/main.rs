@@ -1,7 +1,7 @@
 //! The `pupitre` command line. Everything else lives in the library.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use tracing::{error, info};
 
 use pupitre::config::Config;
 use pupitre::desk::Db;
+use pupitre::mapping::Mapping;
 use pupitre::x32::fake::{FakeOptions, FakeScene, FakeX32, Programme};
 
 /// pupitre turns MIDI controllers, GPIO encoders and a touchscreen into a mixing desk for a
@@ -88,12 +89,12 @@ enum Command {
         #[arg(long, value_name = "DBFS", allow_negative_numbers = true)]
         steady: Option<f64>,
     },
-    /// Validate config files without touching any hardware or network.
+    /// Validate config and mapping files without touching any hardware or network.
     ///
-    /// Every problem is reported as FILE:LINE:COLUMN with what was expected. Exits with 1 if
-    /// any file has a problem.
+    /// Every problem is reported as FILE:LINE:COLUMN with what was expected. A config's mapping
+    /// files are checked with it. Exits with 1 if any file has a problem.
     Check {
-        /// Config files to check.
+        /// Config files (pupitre.toml) or mapping files (mappings/*.toml) to check.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -213,30 +214,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for path in files {
-        match Config::load(path) {
-            Ok(c) => {
-                let mixers: Vec<String> = c
-                    .x32
-                    .iter()
-                    .map(|x| format!("X32 at {} ({} strips)", x.address, x.strips.len()))
-                    .chain(
-                        c.camilla
-                            .iter()
-                            .map(|cd| format!("CamillaDSP at {}", cd.url)),
-                    )
-                    .collect();
-                println!(
-                    "{}: ok — {}; {} parameters, {} surfaces",
-                    path.display(),
-                    mixers.join(", "),
-                    c.params().len(),
-                    c.surfaces.len()
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("{e}");
-            }
+        let ok = if is_mapping_file(path) {
+            check_mapping(path)
+        } else {
+            check_config(path)
+        };
+        if !ok {
+            failed += 1;
         }
     }
     if failed > 0 {
@@ -245,6 +229,69 @@ fn check(files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A mapping file has `[device]`, `[[control]]`, `[[display]]` or `[[meter]]` at its top level;
+/// when the text is not even TOML, a `mappings` folder in its path decides.
+fn is_mapping_file(path: &Path) -> bool {
+    const KEYS: [&str; 5] = ["device", "banks", "control", "display", "meter"];
+    match std::fs::read_to_string(path).map(|t| t.parse::<toml::Table>()) {
+        Ok(Ok(table)) => table.keys().any(|k| KEYS.contains(&k.as_str())),
+        _ => path.components().any(|c| c.as_os_str() == "mappings"),
+    }
+}
+
+fn check_mapping(path: &Path) -> bool {
+    match Mapping::load(path) {
+        Ok(m) => {
+            println!(
+                "{}: ok — mapping for {}, {} controls, {} displays, {} meters",
+                path.display(),
+                m.device.name,
+                m.controls.len(),
+                m.displays.len(),
+                m.meters.len()
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            false
+        }
+    }
+}
+
+fn check_config(path: &Path) -> bool {
+    let c = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return false;
+        }
+    };
+    let mixers: Vec<String> = c
+        .x32
+        .iter()
+        .map(|x| format!("X32 at {} ({} strips)", x.address, x.strips.len()))
+        .chain(
+            c.camilla
+                .iter()
+                .map(|cd| format!("CamillaDSP at {}", cd.url)),
+        )
+        .collect();
+    println!(
+        "{}: ok — {}; {} parameters, {} surfaces",
+        path.display(),
+        mixers.join(", "),
+        c.params().len(),
+        c.surfaces.len()
+    );
+    // The mapping files it names must be valid too.
+    let mut ok = true;
+    for s in &c.surfaces {
+        ok &= check_mapping(&s.mapping);
+    }
+    ok
 }
 
 /// Human-readable logs on a terminal; plain lines without colours or timestamps under systemd

@@ -281,6 +281,12 @@ fn x32_kind(address: &str) -> Result<ParamKind, String> {
                 _ => Err("a DCA has fader, on, config/name and config/color".into()),
             }
         }
+        // Solo switches 01–80: ch 1-32, aux 33-40, fx 41-48, bus 49-64, mtx 65-70, main 71-72,
+        // DCA 73-80 (`x32-osc.md` §1.6).
+        ["-stat", "solosw", n] => {
+            two_digits(n, 80, "solo switches")?;
+            Ok(ParamKind::Switch)
+        }
         ["config", "mute", n] => {
             one_digit(n, 6, "mute groups")?;
             Ok(ParamKind::Switch)
@@ -396,6 +402,7 @@ mod tests {
             ("x32:/dca/8/fader", ParamKind::Fader),
             ("x32:/ch/05/eq/4/f", ParamKind::EqFreq),
             ("x32:/bus/01/mix/05/type", ParamKind::Choice { count: 5 }),
+            ("x32:/-stat/solosw/49", ParamKind::Switch),
             (
                 "camilla:ch/0/bass",
                 ParamKind::Gain {

@@ -122,6 +122,34 @@ impl Strip {
         }
     }
 
+    /// The main LR assignment (`mix/st`), where the strip has one (inputs and buses).
+    pub fn main_assign(&self) -> Option<ParamId> {
+        match self {
+            Strip::Channel(_) | Strip::AuxIn(_) | Strip::FxReturn(_) | Strip::Bus(_) => {
+                Some(self.param("mix/st"))
+            }
+            _ => None,
+        }
+    }
+
+    /// The strip's solo switch (`/-stat/solosw/NN`).
+    pub fn solo(&self) -> ParamId {
+        let n = match *self {
+            Strip::Channel(n) => n,
+            Strip::AuxIn(n) => 32 + n,
+            Strip::FxReturn(n) => 40 + n,
+            Strip::Bus(n) => 48 + n,
+            Strip::Matrix(n) => 64 + n,
+            Strip::MainStereo => 71,
+            Strip::MainMono => 72,
+            Strip::Dca(n) => 72 + n,
+        };
+        match ParamId::x32(&format!("/-stat/solosw/{n:02}")) {
+            Ok(id) => id,
+            Err(e) => unreachable!("solo switches cover every strip: {e}"),
+        }
+    }
+
     /// Every parameter the desk tracks for a strip it shows.
     pub fn params(&self) -> Vec<ParamId> {
         let mut v = vec![self.fader(), self.on(), self.name(), self.color()];
@@ -167,6 +195,7 @@ mod tests {
         for s in all {
             let p = s.params();
             assert!(p.len() >= 4, "{s}");
+            assert!(s.solo().path().starts_with("/-stat/solosw/"));
             assert_eq!(
                 p[0].to_string(),
                 format!(

@@ -5,6 +5,41 @@
 mod model;
 
 pub use model::{
-    Acceleration, ButtonMode, ByteOrder, Channel, Character, Encoding, Glue, Interval, Source,
-    Takeover,
+    Acceleration, Action, Banks, ButtonMode, ByteOrder, Channel, Character, Control, Device,
+    Display, Encoding, Feedback, Glue, Interval, Mapping, Meter, MeterStrip, Motor, RingStyle,
+    Source, StripParam, Takeover, Target, Transport,
 };
+
+mod build;
+mod file;
+
+use std::path::Path;
+
+use crate::tomlfile::{self, Diagnostics, FileError, FileKind};
+
+impl Mapping {
+    /// Read and check a mapping file.
+    pub fn load(path: &Path) -> Result<Mapping, FileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| FileError::read(path, FileKind::Mapping, e))?;
+        Mapping::parse(&text, path)
+    }
+
+    /// Check mapping text; `path` names the file in messages. Every problem is reported.
+    pub fn parse(text: &str, path: &Path) -> Result<Mapping, FileError> {
+        let mut diags = Diagnostics::new(text);
+        let mapping = tomlfile::from_str::<file::MappingFile>(text, &mut diags)
+            .and_then(|f| build::build(f, &mut diags));
+        match mapping {
+            Some(m) if diags.is_empty() => Ok(m),
+            _ => Err(FileError::invalid(
+                path,
+                FileKind::Mapping,
+                diags.into_sorted(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -253,3 +253,232 @@ impl Default for Glue {
         }
     }
 }
+
+/// How the controller is reached.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transport {
+    /// A MIDI port pair, matched by name (case-insensitive substring, or a glob with `*`).
+    Port {
+        /// Input port name pattern.
+        input: String,
+        /// Output port name pattern.
+        output: String,
+    },
+    /// Raw MIDI bytes over UDP (ipMIDI-style).
+    Network {
+        /// Local address to receive on.
+        listen: std::net::SocketAddr,
+        /// Where the device (or its bridge) listens.
+        peer: std::net::SocketAddr,
+    },
+}
+
+/// The device section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    /// What the controller is called, for logs.
+    pub name: String,
+    /// How it is reached.
+    pub transport: Transport,
+    /// Raw messages sent on every (re)connect, before the feedback state (e.g. a mode switch).
+    pub init: Vec<Vec<u8>>,
+    /// Most feedback messages per control per second.
+    pub feedback_rate: u32,
+}
+
+/// Paging: the controller's strips show `strips` consecutive entries of `channels` at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Banks {
+    /// How many strips the controller has.
+    pub strips: u8,
+    /// What the strips page across, in order.
+    pub channels: Vec<crate::desk::Strip>,
+}
+
+/// A parameter of "the strip this control is on", resolved through the current bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StripParam {
+    /// The strip's fader.
+    Fader,
+    /// Its on switch (1 = not muted; mute buttons use `invert`).
+    On,
+    /// Its pan.
+    Pan,
+    /// Its solo switch.
+    Solo,
+    /// Its main LR assignment (`mix/st`).
+    MainAssign,
+}
+
+/// What moving a control changes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// One fixed desk parameter.
+    Param(crate::desk::ParamId),
+    /// A parameter of the bank strip at this 0-based position on the controller.
+    Strip {
+        /// Strip position on the controller, from 0.
+        index: u8,
+        /// Which of its parameters.
+        param: StripParam,
+    },
+    /// A desk action.
+    Action(Action),
+}
+
+/// Desk actions a button can trigger.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Page the strips forward by one bank.
+    BankNext,
+    /// Page the strips back by one bank.
+    BankPrev,
+    /// Shift the strips forward by one channel.
+    StripNext,
+    /// Shift the strips back by one channel.
+    StripPrev,
+    /// Switch the level stabilizer on or off.
+    StabilizerToggle,
+    /// Hold to activate a layer (e.g. shift).
+    Layer(String),
+}
+
+/// MCU V-pot ring styles (`controllers.md` §3: the `mm` bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RingStyle {
+    /// One LED at the position.
+    Dot,
+    /// From the centre to the position (pan, EQ gain).
+    BoostCut,
+    /// From the left to the position (levels).
+    Wrap,
+    /// Spreading out from the centre (width, Q).
+    Spread,
+}
+
+/// What the controller shows for a control's target.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Feedback {
+    /// Nothing.
+    None,
+    /// The source message, carrying the value (motor faders, knob LEDs, note velocity).
+    Auto,
+    /// An LED: `on` when the target (after glue) is past halfway, else `off`.
+    Led {
+        /// Value sent for on.
+        on: u8,
+        /// Value sent for off.
+        off: u8,
+        /// Where the LED listens, when not at the button's own address (a note or a CC).
+        at: Option<Source>,
+    },
+    /// A value along the travel picked from a table (first entry at the bottom).
+    Table(Vec<u8>),
+    /// An MCU V-pot LED ring on CC `cc`.
+    Ring {
+        /// MIDI channel.
+        channel: Channel,
+        /// Ring CC (0x30–0x37 on an MCU).
+        cc: u8,
+        /// Ring style.
+        style: RingStyle,
+    },
+}
+
+/// A motor fader: its echo suppression and touch sensing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Motor {
+    /// The touch note (MCU 0x68–0x70), if the fader senses touch.
+    pub touch: Option<Source>,
+}
+
+/// One control after `repeat` has been expanded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Control {
+    /// Name for logs and errors.
+    pub name: String,
+    /// Where its messages come from.
+    pub source: Source,
+    /// How its values are read.
+    pub character: Character,
+    /// What it changes.
+    pub target: Target,
+    /// Active only while this layer is held (`None`: the base layer).
+    pub layer: Option<String>,
+    /// How values become target values.
+    pub glue: Glue,
+    /// What is sent back.
+    pub feedback: Feedback,
+    /// Set for motor faders.
+    pub motor: Option<Motor>,
+    /// 1-based line of the control in its file, for messages at run time.
+    pub line: usize,
+}
+
+/// Scribble strips and colours.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Display {
+    /// MCU LCD (2 × 56 characters, 7 per strip): the bank strips' names on `line` (1 or 2).
+    McuLcd {
+        /// The MCU model byte (0x14 X-Touch / MCU, 0x15 extender).
+        model: u8,
+        /// 1 or 2.
+        line: u8,
+        /// How many strips.
+        strips: u8,
+    },
+    /// X-Touch scribble-strip colours (one SysEx for all strips) from the strips' colours.
+    XTouchColors {
+        /// How many strips.
+        strips: u8,
+    },
+}
+
+/// Where a meter shows a level.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Meter {
+    /// MCU channel pressure: `strip << 4 | level` with level 0–12, for the bank strips.
+    Mcu {
+        /// MIDI channel.
+        channel: Channel,
+        /// How many strips.
+        strips: u8,
+    },
+    /// A CC whose value rises with the level of one strip (Numark VU meters).
+    Cc {
+        /// MIDI channel.
+        channel: Channel,
+        /// The CC.
+        cc: u8,
+        /// What is metered: a fixed strip, or a bank position.
+        strip: MeterStrip,
+        /// The value at 0 dBFS.
+        max: u8,
+        /// The level shown as 0, in dBFS (e.g. −48).
+        floor_db: f64,
+    },
+}
+
+/// A fixed strip, or the bank strip at a position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MeterStrip {
+    /// Always this strip.
+    Fixed(crate::desk::Strip),
+    /// The bank strip at this 0-based position.
+    Bank(u8),
+}
+
+/// A whole mapping file, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapping {
+    /// The device section.
+    pub device: Device,
+    /// Paging, if the controller has strips.
+    pub banks: Option<Banks>,
+    /// Every control, `repeat` expanded.
+    pub controls: Vec<Control>,
+    /// Displays.
+    pub displays: Vec<Display>,
+    /// Meters.
+    pub meters: Vec<Meter>,
+}

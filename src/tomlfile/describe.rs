@@ -24,9 +24,13 @@ pub fn describe(text: &str, err: &toml::de::Error) -> (Range<usize>, String) {
         unknown_key(&nodes, &span, rest)
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let key = rest.trim_end_matches('`');
-        let table =
-            by_value(&nodes, &span).map_or_else(|| "the top level".into(), |n| table_name(&n.path));
-        format!("missing key \"{key}\" in {table}")
+        // A key missing from the document itself comes with an empty span at 0 (or one over
+        // the whole text).
+        let whole = span.start == 0 && (span.end == 0 || span.end >= text.trim_end().len());
+        match by_value(&nodes, &span).filter(|_| !whole) {
+            Some(n) => format!("missing key \"{key}\" in {}", table_name(&n.path)),
+            None => format!("missing key \"{key}\" at the top level"),
+        }
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
         let expected = rest.rsplit_once(", expected ").map_or("", |(_, e)| e);
         wrong_type(&nodes, &span, expected)

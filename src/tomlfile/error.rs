@@ -146,6 +146,15 @@ impl<'a> Diagnostics<'a> {
         });
     }
 
+    /// Records a problem about a whole line (e.g. a control found to clash with another).
+    pub fn at_line(&mut self, line: usize, message: impl Into<String>) {
+        self.found.push(Diagnostic {
+            line,
+            column: 1,
+            message: message.into(),
+        });
+    }
+
     /// The 1-based line of a byte offset, for messages that refer to an earlier place.
     pub fn line_of(&self, offset: usize) -> usize {
         line_column(self.text, offset).0

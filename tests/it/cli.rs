@@ -75,14 +75,28 @@ fn check_accepts_the_example_and_rejects_broken_files_with_positions() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("pupitre.example.toml: ok"));
 
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
-    let mut broken: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures exist")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
+    let out = pupitre(&[
+        "check",
+        "mappings/behringer-x-touch-mcu.toml",
+        "mappings/numark-mixtrack-pro-3.toml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("mapping for Behringer X-Touch (MCU), 45 controls"));
+
+    let mut broken = Vec::new();
+    for kind in ["config", "mapping"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(kind);
+        broken.extend(
+            std::fs::read_dir(&dir)
+                .expect("fixtures exist")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml")),
+        );
+    }
     broken.sort();
-    assert!(broken.len() >= 4);
+    assert!(broken.len() >= 10);
     for file in broken {
         let rel = file
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
