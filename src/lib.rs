@@ -9,5 +9,6 @@ pub mod demo;
 pub mod desk;
 pub mod mapping;
 pub mod service;
+pub mod surface;
 pub mod tomlfile;
 pub mod x32;
