@@ -7,5 +7,6 @@
 pub mod config;
 pub mod demo;
 pub mod desk;
+pub mod midi;
 pub mod service;
 pub mod x32;
