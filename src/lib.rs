@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod desk;
 pub mod mapping;
+pub mod midi;
 pub mod service;
 pub mod surface;
 pub mod tomlfile;

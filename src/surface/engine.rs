@@ -22,8 +22,8 @@ use super::feedback::{
 };
 use crate::desk::{Change, Intent, MeterFrame, Origin, ParamId, Strip, Value};
 use crate::mapping::{
-    feedback_value, interpret, Action, ControlValue, Display, Feedback, GlueState, Mapping,
-    Meter, MeterStrip, ShortMessage, Source, SourceDecoder, StripParam, Target,
+    feedback_value, interpret, Action, ControlValue, Display, Feedback, GlueState, Mapping, Meter,
+    MeterStrip, ShortMessage, Source, SourceDecoder, StripParam, Target,
 };
 
 /// No feedback to a control this long after it moved its target.
@@ -74,7 +74,11 @@ impl Outgoing {
     fn next_deadline(&self) -> Option<Instant> {
         self.pending
             .keys()
-            .map(|a| self.last_sent.get(a).map_or_else(Instant::now, |t| *t + self.min_interval))
+            .map(|a| {
+                self.last_sent
+                    .get(a)
+                    .map_or_else(Instant::now, |t| *t + self.min_interval)
+            })
             .min()
     }
 }
@@ -201,7 +205,10 @@ impl Engine {
 
     fn bank_strip(&self, index: u8) -> Option<Strip> {
         let banks = self.mapping.banks.as_ref()?;
-        banks.channels.get(self.bank_offset + usize::from(index)).copied()
+        banks
+            .channels
+            .get(self.bank_offset + usize::from(index))
+            .copied()
     }
 
     fn resolve(&self, i: usize) -> Option<ParamId> {
@@ -217,7 +224,10 @@ impl Engine {
         let list = self.by_source.get(source)?;
         let controls = &self.mapping.controls;
         if let Some(l) = &self.layer {
-            if let Some(&i) = list.iter().find(|&&i| controls[i].layer.as_deref() == Some(l)) {
+            if let Some(&i) = list
+                .iter()
+                .find(|&&i| controls[i].layer.as_deref() == Some(l))
+            {
                 return Some(i);
             }
         }
@@ -296,14 +306,24 @@ impl Engine {
         outputs
     }
 
-    fn on_action(&mut self, action: &Action, value: &ControlValue, now: Instant, out: &mut Vec<Output>) {
+    fn on_action(
+        &mut self,
+        action: &Action,
+        value: &ControlValue,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
         let pressed = match value {
             ControlValue::Press => true,
             ControlValue::Release => false,
             ControlValue::Absolute(x) => x.get() > 0.0,
             ControlValue::Relative(_) => true,
         };
-        let strips = self.mapping.banks.as_ref().map_or(0, |b| usize::from(b.strips));
+        let strips = self
+            .mapping
+            .banks
+            .as_ref()
+            .map_or(0, |b| usize::from(b.strips));
         let len = self.mapping.banks.as_ref().map_or(0, |b| b.channels.len());
         let last_page = len.saturating_sub(1) / strips.max(1) * strips.max(1);
         let before = (self.bank_offset, self.layer.clone());
@@ -312,7 +332,9 @@ impl Engine {
             _ if !pressed => {}
             Action::BankNext => self.bank_offset = (self.bank_offset + strips).min(last_page),
             Action::BankPrev => self.bank_offset = self.bank_offset.saturating_sub(strips),
-            Action::StripNext => self.bank_offset = (self.bank_offset + 1).min(len.saturating_sub(1)),
+            Action::StripNext => {
+                self.bank_offset = (self.bank_offset + 1).min(len.saturating_sub(1))
+            }
             Action::StripPrev => self.bank_offset = self.bank_offset.saturating_sub(1),
             Action::StabilizerToggle => out.push(Output::ToggleStabilizer),
         }
@@ -331,7 +353,8 @@ impl Engine {
 
     /// A change the desk accepted.
     pub fn on_change(&mut self, change: &Change, now: Instant) {
-        self.values.insert(change.param.clone(), change.value.clone());
+        self.values
+            .insert(change.param.clone(), change.value.clone());
         let ours = change.origin == Origin::Surface(self.name.clone());
         let value = self.normalized(&change.param);
         for i in self.targets.get(&change.param).cloned().unwrap_or_default() {
@@ -339,11 +362,12 @@ impl Engine {
             self.glue[i].target_changed(value, caused, now);
             let control = &self.mapping.controls[i];
             let shows_state = matches!(control.feedback, Feedback::Led { .. } | Feedback::Table(_));
+            let has_motor = control.motor.is_some();
             if (caused && !shows_state) || self.touched[i] {
                 continue;
             }
             self.queue_control(i);
-            if control.motor.is_some() {
+            if has_motor {
                 self.last_motor[i] = Some(now);
             }
         }
@@ -363,12 +387,16 @@ impl Engine {
             return false;
         }
         let strips = self.mapping.banks.as_ref().map_or(0, |b| b.strips);
-        (0..strips).filter_map(|k| self.bank_strip(k)).any(|s| &s.name() == p || &s.color() == p)
+        (0..strips)
+            .filter_map(|k| self.bank_strip(k))
+            .any(|s| &s.name() == p || &s.color() == p)
     }
 
     /// Levels from a mixer.
     pub fn on_meters(&mut self, frame: &MeterFrame, now: Instant) {
-        if self.mapping.meters.is_empty() || self.last_meters.is_some_and(|t| now < t + METER_PERIOD) {
+        if self.mapping.meters.is_empty()
+            || self.last_meters.is_some_and(|t| now < t + METER_PERIOD)
+        {
             return;
         }
         self.last_meters = Some(now);
@@ -377,16 +405,28 @@ impl Engine {
                 Meter::Mcu { channel, strips } => {
                     for k in 0..strips {
                         let level = self.bank_strip(k).and_then(|s| frame.level(s));
-                        self.out.push(Address::McuMeter(channel.wire(), k), mcu_meter(channel, k, level));
+                        self.out.push(
+                            Address::McuMeter(channel.wire(), k),
+                            mcu_meter(channel, k, level),
+                        );
                     }
                 }
-                Meter::Cc { channel, cc, strip, max, floor_db } => {
+                Meter::Cc {
+                    channel,
+                    cc,
+                    strip,
+                    max,
+                    floor_db,
+                } => {
                     let strip = match strip {
                         MeterStrip::Fixed(s) => Some(s),
                         MeterStrip::Bank(k) => self.bank_strip(k),
                     };
                     let level = strip.and_then(|s| frame.level(s));
-                    self.out.push(Address::Cc(channel.wire(), cc), cc_meter(channel, cc, max, floor_db, level));
+                    self.out.push(
+                        Address::Cc(channel.wire(), cc),
+                        cc_meter(channel, cc, max, floor_db, level),
+                    );
                 }
             }
         }
@@ -429,7 +469,10 @@ impl Engine {
             Feedback::Auto => Some((address_of(&c.source), value_message(&c.source, x))),
             Feedback::Led { on, off, at } => {
                 let at = at.unwrap_or(c.source);
-                Some((address_of(&at), raw_message(&at, if x >= 0.5 { *on } else { *off })))
+                Some((
+                    address_of(&at),
+                    raw_message(&at, if x >= 0.5 { *on } else { *off }),
+                ))
             }
             Feedback::Table(values) => {
                 let idx = (x * (values.len() - 1) as f64).round() as usize;
@@ -457,17 +500,28 @@ impl Engine {
     fn queue_displays(&mut self) {
         for d in self.mapping.displays.clone() {
             match d {
-                Display::McuLcd { model, line, strips } => {
+                Display::McuLcd {
+                    model,
+                    line,
+                    strips,
+                } => {
                     let names: Vec<String> = (0..strips)
-                        .map(|k| self.bank_strip(k).map(|s| self.strip_name(s)).unwrap_or_default())
+                        .map(|k| {
+                            self.bank_strip(k)
+                                .map(|s| self.strip_name(s))
+                                .unwrap_or_default()
+                        })
                         .collect();
-                    self.out.push(Address::Lcd(model, line), lcd_line(model, line, &names));
+                    self.out
+                        .push(Address::Lcd(model, line), lcd_line(model, line, &names));
                 }
                 Display::XTouchColors { strips } => {
                     let colors: Vec<u32> = (0..strips)
-                        .map(|k| match self.bank_strip(k).and_then(|s| self.values.get(&s.color())) {
-                            Some(Value::Index(c)) => *c,
-                            _ => 0,
+                        .map(|k| {
+                            match self.bank_strip(k).and_then(|s| self.values.get(&s.color())) {
+                                Some(Value::Index(c)) => *c,
+                                _ => 0,
+                            }
                         })
                         .collect();
                     self.out.push(Address::Colors, xtouch_colors(&colors));

@@ -34,7 +34,9 @@ pub fn address_of(source: &Source) -> Address {
         Source::Cc { channel, cc } => Address::Cc(channel.wire(), cc),
         Source::Cc14 { channel, msb, .. } => Address::Cc14(channel.wire(), msb),
         Source::PitchBend { channel } => Address::PitchBend(channel.wire()),
-        Source::Nrpn { channel, number, .. } => Address::Nrpn(channel.wire(), number),
+        Source::Nrpn {
+            channel, number, ..
+        } => Address::Nrpn(channel.wire(), number),
         Source::ProgramChange { channel } => Address::Program(channel.wire()),
     }
 }
@@ -109,7 +111,13 @@ pub fn lcd_line(model: u8, line: u8, names: &[String]) -> Vec<u8> {
     for name in names.iter().take(8) {
         let mut cell: Vec<u8> = name
             .chars()
-            .map(|c| if c.is_ascii() && !c.is_ascii_control() { c as u8 } else { b'?' })
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c as u8
+                } else {
+                    b'?'
+                }
+            })
             .take(7)
             .collect();
         cell.resize(7, b' ');
@@ -135,7 +143,9 @@ pub fn xtouch_colors(x32_colors: &[u32]) -> Vec<u8> {
 /// MCU meter: channel pressure `strip << 4 | level`, level 0–12 linear in dB from −60 to 0 dBFS.
 pub fn mcu_meter(channel: Channel, strip: u8, level: Option<Db>) -> Vec<u8> {
     let l = match level {
-        Some(db) if !db.is_silence() => ((db.get() + 60.0) / 60.0 * 12.0).round().clamp(0.0, 12.0) as u8,
+        Some(db) if !db.is_silence() => {
+            ((db.get() + 60.0) / 60.0 * 12.0).round().clamp(0.0, 12.0) as u8
+        }
         _ => 0,
     };
     vec![0xD0 | channel.wire(), ((strip & 0x07) << 4) | l]
@@ -164,27 +174,70 @@ mod tests {
     #[test]
     fn motor_fader_and_knob_values() {
         // MCU fader 3 at the top: E2 7F 7F (LSB first).
-        assert_eq!(value_message(&Source::PitchBend { channel: ch(3) }, 1.0), vec![0xE2, 0x7F, 0x7F]);
-        assert_eq!(value_message(&Source::PitchBend { channel: ch(1) }, 0.5), vec![0xE0, 0x00, 0x40]);
-        assert_eq!(value_message(&Source::Cc { channel: ch(11), cc: 1 }, 1.0), vec![0xBA, 1, 127]);
         assert_eq!(
-            value_message(&Source::Cc14 { channel: ch(2), msb: 24, order: ByteOrder::MsbFirst }, 1.0),
+            value_message(&Source::PitchBend { channel: ch(3) }, 1.0),
+            vec![0xE2, 0x7F, 0x7F]
+        );
+        assert_eq!(
+            value_message(&Source::PitchBend { channel: ch(1) }, 0.5),
+            vec![0xE0, 0x00, 0x40]
+        );
+        assert_eq!(
+            value_message(
+                &Source::Cc {
+                    channel: ch(11),
+                    cc: 1
+                },
+                1.0
+            ),
+            vec![0xBA, 1, 127]
+        );
+        assert_eq!(
+            value_message(
+                &Source::Cc14 {
+                    channel: ch(2),
+                    msb: 24,
+                    order: ByteOrder::MsbFirst
+                },
+                1.0
+            ),
             vec![0xB1, 24, 127, 0xB1, 56, 127]
         );
     }
 
     #[test]
     fn leds_rings_lcd_colours_meters() {
-        assert_eq!(raw_message(&Source::Note { channel: ch(1), note: 16 }, 127), vec![0x90, 16, 127]);
+        assert_eq!(
+            raw_message(
+                &Source::Note {
+                    channel: ch(1),
+                    note: 16
+                },
+                127
+            ),
+            vec![0x90, 16, 127]
+        );
         // Boost/cut ring centred: mode 1, position 6.
-        assert_eq!(ring_message(ch(1), 48, RingStyle::BoostCut, 0.5), vec![0xB0, 48, 0x16]);
+        assert_eq!(
+            ring_message(ch(1), 48, RingStyle::BoostCut, 0.5),
+            vec![0xB0, 48, 0x16]
+        );
         let lcd = lcd_line(0x14, 1, &["Vox 1".into(), "Guitarist".into()]);
         assert_eq!(&lcd[..7], &[0xF0, 0, 0, 0x66, 0x14, 0x12, 0]);
         assert_eq!(&lcd[7..21], b"Vox 1  Guitari");
         assert_eq!(lcd.last(), Some(&0xF7));
-        assert_eq!(xtouch_colors(&[1, 0, 9]), vec![0xF0, 0, 0, 0x66, 0x14, 0x72, 1, 7, 1, 7, 7, 7, 7, 7, 0xF7]);
+        assert_eq!(
+            xtouch_colors(&[1, 0, 9]),
+            vec![0xF0, 0, 0, 0x66, 0x14, 0x72, 1, 7, 1, 7, 7, 7, 7, 7, 0xF7]
+        );
         assert_eq!(mcu_meter(ch(1), 2, Some(Db::ZERO)), vec![0xD0, 0x2C]);
-        assert_eq!(mcu_meter(ch(1), 2, Some(Db::NEG_INFINITY)), vec![0xD0, 0x20]);
-        assert_eq!(cc_meter(ch(1), 2, 82, -48.0, Some(Db::try_new(-24.0).unwrap())), vec![0xB0, 2, 41]);
+        assert_eq!(
+            mcu_meter(ch(1), 2, Some(Db::NEG_INFINITY)),
+            vec![0xD0, 0x20]
+        );
+        assert_eq!(
+            cc_meter(ch(1), 2, 82, -48.0, Some(Db::try_new(-24.0).unwrap())),
+            vec![0xB0, 2, 41]
+        );
     }
 }

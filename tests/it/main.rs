@@ -2,5 +2,6 @@
 //! ephemeral ports; servers are started and stopped by the tests themselves.
 
 mod cli;
+mod midi_net;
 mod support;
 mod x32_link;
