@@ -89,6 +89,11 @@ enum Command {
         #[arg(long, value_name = "DBFS", allow_negative_numbers = true)]
         steady: Option<f64>,
     },
+    /// List the MIDI inputs and outputs this machine has.
+    ///
+    /// Use a part of a name as the input/output pattern in a mapping file's [device] section
+    /// (case-insensitive; `*` matches anything).
+    Ports,
     /// Validate config and mapping files without touching any hardware or network.
     ///
     /// Every problem is reported as FILE:LINE:COLUMN with what was expected. A config's mapping
@@ -135,6 +140,9 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     if let Command::Check { files } = &cli.command {
         return Ok(check(files));
+    }
+    if let Command::Ports = &cli.command {
+        return Ok(ports());
     }
     let config = match &cli.command {
         Command::Run { config, .. } => {
@@ -204,11 +212,34 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 stop.cancelled().await;
                 fake.stop().await;
             }
-            Command::Check { .. } => unreachable!("handled above"),
+            Command::Check { .. } | Command::Ports => unreachable!("handled above"),
         }
         info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn ports() -> ExitCode {
+    match pupitre::midi::list_ports() {
+        Ok(list) => {
+            let show = |title: &str, names: &[String]| {
+                println!("{title}:");
+                if names.is_empty() {
+                    println!("  (none)");
+                }
+                for n in names {
+                    println!("  {n}");
+                }
+            };
+            show("MIDI inputs", &list.inputs);
+            show("MIDI outputs", &list.outputs);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pupitre: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check(files: &[PathBuf]) -> ExitCode {

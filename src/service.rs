@@ -2,13 +2,16 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::desk::{Desk, DeskHandle, MixerId};
+use crate::mapping::{Mapping, Transport};
+use crate::midi::{self, NamePattern, NetSettings, PortSpec};
+use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
 /// The service's tasks, running.
@@ -31,7 +34,25 @@ impl Service {
         stop: CancellationToken,
         adjust_x32: impl FnOnce(X32Settings) -> X32Settings,
     ) -> Result<Service> {
-        let mut desk = Desk::new(config.params());
+        // Mappings first: the desk must know every parameter they target so it is read back.
+        let mut surfaces = Vec::new();
+        let mut params = config.params();
+        for s in config.surfaces.iter().filter(|s| s.enabled) {
+            let mapping = Mapping::load(&s.mapping).map_err(|e| anyhow!("{e}"))?;
+            params.extend(Engine::params(&mapping));
+            let port = port_spec(&mapping.device.transport)?;
+            surfaces.push((
+                SurfaceSpec {
+                    name: s.name.clone(),
+                    mapping,
+                    path: Some(s.mapping.clone()),
+                },
+                port,
+            ));
+        }
+        params.sort();
+        params.dedup();
+        let mut desk = Desk::new(params);
         let mut tasks = JoinSet::new();
         // Mixer links stop first and flush their writes; the desk stops after them.
         let desk_stop = CancellationToken::new();
@@ -49,17 +70,17 @@ impl Service {
         if let Some(c) = &config.camilla {
             warn!(url = %c.url, "CamillaDSP is not supported by this version yet; [mixers.camilla] is ignored");
         }
-        if !config.surfaces.is_empty() {
-            warn!(
-                count = config.surfaces.len(),
-                "control surfaces are not supported by this version yet; [[surfaces]] is ignored"
-            );
-        }
         if config.stabilizer.enabled {
             warn!("the level stabilizer is not in this version yet; [stabilizer] is ignored");
         }
         let handle = desk.handle();
         tokio::spawn(desk.run(desk_stop.clone()));
+        for (spec, port_spec) in surfaces {
+            info!(surface = %spec.name, device = %spec.mapping.device.name, port = %port_spec, "surface starting");
+            let token = stop.child_token();
+            let port = midi::open(port_spec, token.clone());
+            tasks.spawn(surface::run(spec, port, handle.clone(), token));
+        }
         Ok(Service {
             desk: handle,
             tasks,
@@ -86,4 +107,17 @@ impl Service {
         }
         self.desk_stop.cancel();
     }
+}
+
+/// How to open a mapping's device.
+fn port_spec(t: &Transport) -> Result<PortSpec> {
+    Ok(match t {
+        Transport::Port { input, output } => PortSpec::Midi {
+            input: NamePattern::new(input).map_err(|e| anyhow!("input port pattern: {e}"))?,
+            output: Some(
+                NamePattern::new(output).map_err(|e| anyhow!("output port pattern: {e}"))?,
+            ),
+        },
+        Transport::Network { listen, peer } => PortSpec::Network(NetSettings::new(*listen, *peer)),
+    })
 }

@@ -4,6 +4,8 @@
 
 mod engine;
 mod feedback;
+mod task;
 
 pub use engine::{Engine, Output, ECHO_WINDOW, METER_PERIOD, MOTOR_SQUELCH};
 pub use feedback::Address;
+pub use task::{run, short_message, SurfaceSpec, RELOAD_EVERY};

@@ -4,4 +4,5 @@
 mod cli;
 mod midi_net;
 mod support;
+mod surfaces;
 mod x32_link;
