@@ -15,42 +15,9 @@ use rosc::OscType;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// (user+system CPU seconds, VmRSS KiB, VmHWM KiB) of this process.
-fn usage() -> (f64, u64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name; 100 ticks/s.
-    let cpu = (ticks(11) + ticks(12)) / 100.0;
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (cpu, kib("VmRSS:"), kib("VmHWM:"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{arg, percentile, usage, Sends};
 
 fn main() {
     let seconds = arg("--seconds", 10);
@@ -115,9 +82,7 @@ async fn run(seconds: u64, rate: u64) {
     let per_tick = (rate / 1000).max(1);
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut sent: HashMap<(usize, u32), Instant> = (0..params.len())
-        .flat_map(|i| (0..1024).map(move |k| ((i, k), started)))
-        .collect();
+    let mut sent = Sends::with_capacity((rate * seconds + 1000) as usize, (0usize, 0u32));
     let mut max_backlog = 0;
     let mut counters = vec![0u32; params.len()];
     let mut last_k = vec![0u32; params.len()];
@@ -135,7 +100,7 @@ async fn run(seconds: u64, rate: u64) {
             let k = counters[i] % 1024;
             last_k[i] = k;
             let at = Instant::now();
-            sent.insert((i, k), at);
+            sent.push((i, k), at);
             let intent = Intent {
                 param: params[i].clone(),
                 op: Op::Normalized(Normalized::new_clamped(f64::from(k) / 1023.0)),
@@ -166,14 +131,9 @@ async fn run(seconds: u64, rate: u64) {
     drop(fake);
     let (arrivals, lagged) = collector.await.expect("collector");
 
-    let mut latencies: Vec<Duration> = arrivals
-        .iter()
-        .filter_map(|(i, k, at)| {
-            sent.get(&(*i, *k))
-                .map(|s| at.saturating_duration_since(*s))
-        })
-        .collect();
-    latencies.sort();
+    let keyed: Vec<((usize, u32), Instant)> =
+        arrivals.iter().map(|(i, k, at)| ((*i, *k), *at)).collect();
+    let latencies = sent.latencies(&keyed);
     // Writes per parameter per second, in one-second buckets.
     let mut buckets: HashMap<(usize, u64), u32> = HashMap::new();
     for (i, _, at) in &arrivals {
