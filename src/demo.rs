@@ -1,19 +1,30 @@
-//! `pupitre demo`: the fake X32 in-process, the service pointed at it, somebody moving things on
-//! both sides, and a readable summary in the log every few seconds.
+//! `pupitre demo`: the fake X32 in-process, the service pointed at it, a scripted Numark
+//! Mixtrack Pro 3 speaking network MIDI through the shipped mapping, somebody moving things at
+//! the console, and a readable summary in the log every few seconds.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
 use rosc::OscType;
+use tokio::net::UdpSocket;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::desk::{law, Change, DeskHandle, Intent, MixerId, Op, Origin, Strip};
+use crate::desk::{law, Change, DeskHandle, MixerId, Origin, Strip};
+use crate::mapping::Mapping;
+use crate::midi::{parse_all, MidiMessage};
 use crate::service::Service;
+use crate::surface::SurfaceSpec;
 use crate::x32::fake::{FakeOptions, FakeX32};
+
+/// The shipped Mixtrack mapping; the demo swaps its MIDI port for network MIDI on loopback.
+const MIXTRACK: &str = include_str!("../mappings/numark-mixtrack-pro-3.toml");
 
 /// Options of the demo.
 #[derive(Clone, Debug)]
@@ -37,8 +48,26 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         .with_context(|| format!("cannot start the fake X32 on {}", options.bind))?;
     let addr = fake.local_addr();
 
+    let deck = UdpSocket::bind("127.0.0.1:0")
+        .await
+        .context("cannot open the demo deck's socket")?;
+    let deck_addr = deck.local_addr()?;
+    let listen = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .context("cannot find a free port for the demo deck")?;
+    let text = MIXTRACK.replace(
+        "input = \"Mixtrack Pro 3\"",
+        &format!("network = {{ listen = \"{listen}\", peer = \"{deck_addr}\" }}"),
+    );
+    let mapping = Mapping::parse(&text, Path::new("mappings/numark-mixtrack-pro-3.toml"))
+        .map_err(|e| anyhow!("{e}"))?;
+    let spec = SurfaceSpec {
+        name: "mixtrack".into(),
+        mapping,
+        path: None,
+    };
     let config = Config::demo(addr);
-    let service = Service::start(&config, stop.clone())?;
+    let service = Service::start_with(&config, stop.clone(), vec![spec])?;
     let desk = service.desk().clone();
 
     if let Some(d) = options.duration {
@@ -49,49 +78,74 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         });
     }
     tokio::spawn(engineer_at_the_console(fake, stop.clone()));
-    tokio::spawn(surface_moves(desk.clone(), stop.clone()));
+    tokio::spawn(scripted_deck(deck, listen, stop.clone()));
     summarize(desk, options.summary_every, stop.clone()).await;
     service.shutdown(Duration::from_secs(2)).await;
     Ok(())
 }
 
-/// Somebody at the console rides the lead vocal: the change reaches pupitre through `/xremote`.
+/// Somebody at the console rides the lead vocal and switches channel 2 on and off: the changes
+/// reach pupitre through `/xremote`, and the deck's LEDs follow.
 async fn engineer_at_the_console(fake: FakeX32, stop: CancellationToken) {
-    let mut up = true;
+    let mut n = 0u32;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(Duration::from_secs(7)) => {}
         }
-        let db = if up { -3.0 } else { 0.0 };
-        up = !up;
-        let f = law::quantize_level(law::db_to_level(db), law::FADER_STEPS);
-        fake.set_local("/ch/01/mix/fader", OscType::Float(f as f32));
+        n += 1;
+        if n % 2 == 1 {
+            let db = if n % 4 == 1 { -3.0 } else { 0.0 };
+            let f = law::quantize_level(law::db_to_level(db), law::FADER_STEPS);
+            fake.set_local("/ch/01/mix/fader", OscType::Float(f as f32));
+        } else {
+            let on = i32::from(n % 4 == 0);
+            fake.set_local("/ch/02/mix/on", OscType::Int(on));
+        }
     }
     drop(fake);
 }
 
-/// A control surface (scripted here) nudges the stream bus: the desk writes it to the X32.
-async fn surface_moves(desk: DeskHandle, stop: CancellationToken) {
-    let bus = Strip::Bus(1).fader();
-    let mut step = 1;
-    let mut n = 0;
+/// A Numark Mixtrack Pro 3, scripted: its jog wheel trims the stream bus (bus 1) in bursts of
+/// ticks, and it reports the LEDs pupitre lights on it.
+async fn scripted_deck(deck: UdpSocket, pupitre: std::net::SocketAddr, stop: CancellationToken) {
+    let mut leds: HashMap<(u8, u8), u8> = HashMap::new();
+    let mut buf = vec![0u8; 2048];
+    // Every 3 s: under network MIDI's 5 s silence rule, which would announce a replug.
+    let mut tick = tokio::time::interval(Duration::from_secs(3));
+    tick.tick().await;
+    let mut n = 0u32;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-        n += 1;
-        if n % 4 == 0 {
-            step = -step;
-        }
-        let intent = Intent {
-            param: bus.clone(),
-            op: Op::Steps(step * 10),
-            origin: Origin::Surface("demo-deck".into()),
-        };
-        if desk.send(intent).await.is_err() {
-            break;
+            _ = tick.tick() => {
+                n += 1;
+                // Four ticks up, four up, four down, four down… (two's complement: 7F is −1).
+                let step = if (n / 2) % 2 == 0 { 0x01 } else { 0x7F };
+                for _ in 0..4 {
+                    let _ = deck.send_to(&[0xB1, 0x11, step], pupitre).await;
+                }
+            }
+            r = deck.recv_from(&mut buf) => {
+                let Ok((len, _)) = r else { continue };
+                for m in parse_all(&buf[..len]) {
+                    if let MidiMessage::NoteOn { channel, note, velocity } = m {
+                        let (deck_no, name) = match (channel.get(), note.get()) {
+                            (1, 1) => (1, "play"),
+                            (2, 1) => (2, "play"),
+                            (1, 3) => (1, "cue"),
+                            (2, 3) => (2, "cue"),
+                            (1, 2) => (1, "sync"),
+                            (2, 2) => (2, "sync"),
+                            _ => continue,
+                        };
+                        let v = velocity.get();
+                        if leds.insert((channel.get(), note.get()), v) != Some(v) {
+                            info!(deck = deck_no, led = name, lit = v > 0, "mixtrack LED");
+                        }
+                    }
+                }
+            }
         }
     }
 }

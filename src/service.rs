@@ -25,18 +25,27 @@ pub struct Service {
 impl Service {
     /// Start the desk and every configured mixer link. `stop` ends them all.
     pub fn start(config: &Config, stop: CancellationToken) -> Result<Service> {
-        Self::start_with(config, stop, |s| s)
+        Self::start_with(config, stop, Vec::new())
     }
 
-    /// As [`Service::start`], letting the caller adjust the X32 link settings (tests, benches).
+    /// As [`Service::start`], with controllers whose mappings were built in code rather than
+    /// read from the config's files (the demo's scripted deck).
     pub fn start_with(
         config: &Config,
         stop: CancellationToken,
-        adjust_x32: impl FnOnce(X32Settings) -> X32Settings,
+        extra_surfaces: Vec<SurfaceSpec>,
     ) -> Result<Service> {
         // Mappings first: the desk must know every parameter they target so it is read back.
         let mut surfaces = Vec::new();
-        let mut params = config.params();
+        for spec in extra_surfaces {
+            let port = port_spec(&spec.mapping.device.transport)?;
+            surfaces.push((spec, port));
+        }
+        let mut params: Vec<_> = surfaces
+            .iter()
+            .flat_map(|(s, _)| Engine::params(&s.mapping))
+            .collect();
+        params.extend(config.params());
         for s in config.surfaces.iter().filter(|s| s.enabled) {
             let mapping = Mapping::load(&s.mapping).map_err(|e| anyhow!("{e}"))?;
             params.extend(Engine::params(&mapping));
@@ -58,12 +67,12 @@ impl Service {
         let desk_stop = CancellationToken::new();
         if let Some(x) = &config.x32 {
             let link = desk.attach(MixerId::X32);
-            let settings = adjust_x32(X32Settings {
+            let settings = X32Settings {
                 address: x.address.clone(),
                 local_port: x.local_port,
                 meters: x.meters,
                 timing: Default::default(),
-            });
+            };
             info!(address = %settings.address, strips = x.strips.len(), "X32 link starting");
             tasks.spawn(x32::run(settings, link, stop.child_token()));
         }

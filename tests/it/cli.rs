@@ -140,7 +140,8 @@ fn demo_runs_end_to_end_and_says_what_happens() {
         "in sync",
         "summary",
         "x32=online",
-        "origin=surface:demo-deck",
+        "origin=surface:mixtrack",
+        "mixtrack LED",
         "stopped",
     ] {
         assert!(log.contains(needle), "demo log lacks {needle:?}:\n{log}");
