@@ -19,6 +19,8 @@ use super::task::{DeskGone, Intent, Origin, Request};
 pub struct Outbox {
     pending: Mutex<HashMap<ParamId, Value>>,
     notify: Notify,
+    /// Parameters the desk newly knows and wants read from the mixer.
+    reads: Mutex<Vec<ParamId>>,
 }
 
 impl Outbox {
@@ -29,6 +31,20 @@ impl Outbox {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(param, value);
         self.notify.notify_one();
+    }
+
+    /// Ask the adapter to read a parameter the desk just learned of.
+    pub fn read_back(&self, param: ParamId) {
+        self.reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(param);
+        self.notify.notify_one();
+    }
+
+    /// Take the parameters waiting to be read back.
+    pub fn take_reads(&self) -> Vec<ParamId> {
+        std::mem::take(&mut *self.reads.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Take everything pending.

@@ -115,6 +115,7 @@ pub enum TrySendError {
 pub(super) enum Request {
     Intent(Intent),
     Snapshot(oneshot::Sender<Vec<(ParamId, Value)>>),
+    Register(Vec<ParamId>),
 }
 
 /// A cloneable handle on the desk.
@@ -153,6 +154,15 @@ impl DeskHandle {
     /// Follow every accepted change.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
+    }
+
+    /// Make parameters known (e.g. targets of a reloaded mapping): new ones start at their
+    /// kind's default and their mixer is asked to read them back.
+    pub async fn register(&self, params: Vec<ParamId>) -> Result<(), DeskGone> {
+        self.requests
+            .send(Request::Register(params))
+            .await
+            .map_err(|_| DeskGone)
     }
 
     /// Every known parameter with its value, sorted by id.
@@ -290,6 +300,25 @@ impl Desk {
                 all.sort_by(|a, b| a.0.cmp(&b.0));
                 let _ = reply.send(all);
             }
+            Request::Register(params) => self.register(params),
+        }
+    }
+
+    fn register(&mut self, params: Vec<ParamId>) {
+        let mut new = 0;
+        for p in params {
+            if self.values.contains_key(&p) {
+                continue;
+            }
+            let v = p.kind().default_value();
+            if let Some(outbox) = self.outboxes.get(&p.mixer()) {
+                outbox.read_back(p.clone());
+            }
+            self.values.insert(p, v);
+            new += 1;
+        }
+        if new > 0 {
+            debug!(new, "parameters registered");
         }
     }
 

@@ -155,6 +155,10 @@ pub async fn run(spec: SurfaceSpec, mut port: MidiPort, desk: DeskHandle, stop: 
                             match Mapping::load(p) {
                                 Ok(m) => {
                                     info!(file = %p.display(), controls = m.controls.len(), "mapping reloaded");
+                                    // New targets must be known (and read back) to show their state.
+                                    if desk.register(Engine::params(&m)).await.is_err() {
+                                        return;
+                                    }
                                     engine.replace_mapping(m);
                                 }
                                 Err(e) => error!("{e}; keeping the previous mapping"),

@@ -230,6 +230,12 @@ impl Client {
                     for (param, value) in self.link.outbox().take() {
                         self.tracker.want(param, value);
                     }
+                    let reads = self.link.outbox().take_reads();
+                    // Not connected: the next (re)connect reads everything anyway.
+                    if !reads.is_empty() && self.connected() {
+                        debug!(params = reads.len(), "reading back newly known parameters");
+                        self.readback.extend(reads, Instant::now());
+                    }
                 }
                 Event::Timer => {}
             }

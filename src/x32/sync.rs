@@ -247,6 +247,18 @@ impl Readback {
         self.given_up = 0;
     }
 
+    /// Add parameters to read (to a resync in progress, or as a small one of their own).
+    pub fn extend(&mut self, params: impl IntoIterator<Item = ParamId>, now: Instant) {
+        if !self.in_progress() {
+            self.total = 0;
+            self.given_up = 0;
+            self.started = now;
+        }
+        let before = self.queue.len();
+        self.queue.extend(params);
+        self.total += self.queue.len() - before;
+    }
+
     /// True while replies are outstanding or reads are queued.
     pub fn in_progress(&self) -> bool {
         !self.queue.is_empty() || !self.asked.is_empty()

@@ -328,3 +328,25 @@ async fn shutdown_sends_pending_writes() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parameter_registered_later_is_read_back_from_the_console() {
+    let fake = fake(FakeScene::Blank, steady(), 0.0).await;
+    assert!(fake.set_local("/ch/20/eq/1/g", OscType::Float(0.75)));
+    let rig = Rig::start(fake.local_addr());
+    let desk = rig.desk();
+    within(5.0, "link online", rig.online()).await;
+    let eq = param("x32:/ch/20/eq/1/g");
+    assert_eq!(desk.get(&eq).await.unwrap(), None, "not known before");
+    desk.register(vec![eq.clone()]).await.unwrap();
+    within(2.0, "read back after registering", async {
+        loop {
+            if desk.get(&eq).await.unwrap() == Some(level(0.75)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    rig.shutdown().await;
+}
