@@ -7,6 +7,7 @@
 pub mod config;
 pub mod demo;
 pub mod desk;
+pub mod learn;
 pub mod mapping;
 pub mod midi;
 pub mod service;

@@ -94,6 +94,34 @@ enum Command {
     /// Use a part of a name as the input/output pattern in a mapping file's [device] section
     /// (case-insensitive; `*` matches anything).
     Ports,
+    /// Learn controls: move one control at a time; a snippet is printed for each.
+    ///
+    /// Listens on a MIDI input (--port) or on network MIDI (--listen and --peer). Move one
+    /// control at a time, then leave it: once it has been still for the settle time, its
+    /// [[control]] block is printed, ready to paste into a mapping file. The block guesses the
+    /// source (note, cc, cc14, pitch bend, NRPN) and the character (button, toggle-button,
+    /// range, relative encoder) and says why in a comment; set its target yourself.
+    ///
+    /// Tips: sweep faders and knobs over their whole travel; press buttons and let go (press a
+    /// button twice, apart, to tell a toggle button); turn encoders slowly a few clicks each
+    /// way. Stop with Ctrl-C. Status lines are TOML comments, so stdout can be redirected into
+    /// a file.
+    #[command(group(clap::ArgGroup::new("from").required(true).args(["port", "listen"])))]
+    Learn {
+        /// MIDI input port name pattern (case-insensitive substring, or a glob with `*`); see
+        /// `pupitre ports`.
+        #[arg(long, value_name = "PATTERN", conflicts_with_all = ["listen", "peer"])]
+        port: Option<String>,
+        /// Network MIDI: the local address to receive on, e.g. 0.0.0.0:21928.
+        #[arg(long, value_name = "ADDR", requires = "peer")]
+        listen: Option<SocketAddr>,
+        /// Network MIDI: the device's (or its bridge's) address.
+        #[arg(long, value_name = "ADDR", requires = "listen")]
+        peer: Option<SocketAddr>,
+        /// Milliseconds a control must be still before its snippet is printed.
+        #[arg(long, default_value_t = 600, value_name = "MS", value_parser = clap::value_parser!(u64).range(50..=10_000))]
+        settle_ms: u64,
+    },
     /// Validate config and mapping files without touching any hardware or network.
     ///
     /// Every problem is reported as FILE:LINE:COLUMN with what was expected. A config's mapping
@@ -212,11 +240,39 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 stop.cancelled().await;
                 fake.stop().await;
             }
+            Command::Learn {
+                port,
+                listen,
+                peer,
+                settle_ms,
+            } => learn(port, listen.zip(peer), settle_ms, stop.clone()).await?,
             Command::Check { .. } | Command::Ports => unreachable!("handled above"),
         }
         info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `pupitre learn`: snippets on stdout until Ctrl-C.
+async fn learn(
+    port: Option<String>,
+    network: Option<(SocketAddr, SocketAddr)>,
+    settle_ms: u64,
+    stop: CancellationToken,
+) -> Result<()> {
+    use pupitre::midi::{NamePattern, NetSettings, PortSpec};
+    let spec = match (port, network) {
+        (Some(p), _) => PortSpec::Midi {
+            input: NamePattern::new(&p).with_context(|| format!("--port {p:?}"))?,
+            output: None,
+        },
+        (None, Some((listen, peer))) => PortSpec::Network(NetSettings::new(listen, peer)),
+        (None, None) => anyhow::bail!("give --port PATTERN, or --listen ADDR and --peer ADDR"),
+    };
+    let settle = Duration::from_millis(settle_ms);
+    let mut out = std::io::stdout();
+    pupitre::learn::run(spec, settle, stop, &mut out).await?;
+    Ok(())
 }
 
 fn ports() -> ExitCode {

@@ -4,15 +4,17 @@
 //!
 //! The pure processing steps live here too (STYLE.md rule 7): `source` turns MIDI messages into
 //! control values, `glue` turns control values into desk operations and target values back
-//! into feedback.
+//! into feedback. `learn` guesses a control's source and character from its messages.
 
 mod glue;
+mod learn;
 mod model;
 mod source;
 
 pub use glue::{
     feedback_value, GlueOutput, GlueState, ACCELERATION_WINDOW, NEW_MOVEMENT, PICKUP_TOLERANCE,
 };
+pub use learn::{snippet, Learned, Learner, MAX_MESSAGES, SETTLE};
 pub use model::{
     Acceleration, Action, Banks, ButtonMode, ByteOrder, Channel, Character, Control, Device,
     Display, Encoding, Feedback, Glue, Interval, Mapping, Meter, MeterStrip, Motor, RingStyle,

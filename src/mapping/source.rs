@@ -392,7 +392,7 @@ impl SourceDecoder {
     }
 }
 
-fn wire_channel(msg: &ShortMessage) -> u8 {
+pub(super) fn wire_channel(msg: &ShortMessage) -> u8 {
     match *msg {
         ShortMessage::NoteOn { channel, .. }
         | ShortMessage::NoteOff { channel, .. }
@@ -402,7 +402,8 @@ fn wire_channel(msg: &ShortMessage) -> u8 {
     }
 }
 
-fn well_formed(msg: &ShortMessage) -> bool {
+/// Every field in its wire range (channel < 16, data < 128, pitch bend ≤ 16383).
+pub(super) fn well_formed(msg: &ShortMessage) -> bool {
     let seven = |b: u8| b < 128;
     wire_channel(msg) < 16
         && match *msg {

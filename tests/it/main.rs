@@ -2,6 +2,7 @@
 //! ephemeral ports; servers are started and stopped by the tests themselves.
 
 mod cli;
+mod learn;
 mod midi_net;
 mod support;
 mod surfaces;
