@@ -158,8 +158,20 @@ fn camilla_config(c: CamillaFile, diags: &mut Diagnostics) -> CamillaConfig {
     if let Some(p) = problem {
         diags.at(c.url.span(), format!("url = {url:?} {p}"));
     }
+    let count = |v: &Option<Spanned<i64>>, key: &str, (lo, hi): (i64, i64), default: i64, diags: &mut Diagnostics| match v {
+        None => default,
+        Some(n) if (lo..=hi).contains(n.get_ref()) => *n.get_ref(),
+        Some(n) => {
+            diags.at(n.span(), format!("{key} = {} is out of range; expected {lo} to {hi}", n.get_ref()));
+            default
+        }
+    };
+    let channels = count(&c.channels, "channels", (1, 64), 2, diags) as u8;
+    let aux_faders = count(&c.aux_faders, "aux_faders", (0, 4), 0, diags) as u8;
     CamillaConfig {
         url: c.url.into_inner(),
+        channels,
+        aux_faders,
     }
 }
 

@@ -53,6 +53,8 @@ pub(super) enum Readback {
 #[serde(deny_unknown_fields)]
 pub(super) struct CamillaFile {
     pub url: Spanned<String>,
+    pub channels: Option<Spanned<i64>>,
+    pub aux_faders: Option<Spanned<i64>>,
 }
 
 /// One `[[surfaces]]`.

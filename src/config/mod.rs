@@ -87,18 +87,34 @@ impl Config {
 
     /// Every desk parameter this config makes known, without repeats: each X32 strip's
     /// parameters, then the stabilizer source's fader (which may sit on a strip not shown).
-    /// Nothing for the X32 when none is configured.
+    /// Nothing for the X32 when none is configured. Then CamillaDSP's: main, the Aux faders in
+    /// use, and each followed channel's gain, mute, solo, bass and treble.
     pub fn params(&self) -> Vec<ParamId> {
-        let Some(x32) = &self.x32 else {
-            return Vec::new();
-        };
         let mut seen = HashSet::new();
-        x32.strips
-            .iter()
-            .flat_map(Strip::params)
-            .chain(std::iter::once(self.stabilizer.source.fader()))
-            .filter(|p| seen.insert(p.clone()))
-            .collect()
+        let mut out: Vec<ParamId> = match &self.x32 {
+            None => Vec::new(),
+            Some(x32) => x32
+                .strips
+                .iter()
+                .flat_map(Strip::params)
+                .chain(std::iter::once(self.stabilizer.source.fader()))
+                .filter(|p| seen.insert(p.clone()))
+                .collect(),
+        };
+        if let Some(c) = &self.camilla {
+            let mut paths = vec!["main/volume".to_string(), "main/mute".to_string()];
+            for a in 1..=c.aux_faders {
+                paths.push(format!("aux/{a}/volume"));
+                paths.push(format!("aux/{a}/mute"));
+            }
+            for ch in 0..c.channels {
+                for leaf in ["gain", "mute", "solo", "bass", "treble"] {
+                    paths.push(format!("ch/{ch}/{leaf}"));
+                }
+            }
+            out.extend(paths.iter().filter_map(|p| ParamId::camilla(p).ok()));
+        }
+        out
     }
 }
 

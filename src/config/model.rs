@@ -79,6 +79,10 @@ pub struct X32Config {
 pub struct CamillaConfig {
     /// `ws://` or `wss://` URL of its websocket server.
     pub url: String,
+    /// Channels pupitre follows (gain, mute, solo, bass, treble through the `chN_*` filters).
+    pub channels: u8,
+    /// Aux faders in use (0–4).
+    pub aux_faders: u8,
 }
 
 /// One control surface.

@@ -154,7 +154,9 @@ level = "debug"
                 ],
             }),
             camilla: Some(CamillaConfig {
-                url: "wss://pi.local:1234/".into()
+                url: "wss://pi.local:1234/".into(),
+                channels: 2,
+                aux_faders: 0,
             }),
             surfaces: vec![SurfaceConfig {
                 name: "xtouch".into(),
@@ -188,7 +190,14 @@ level = "debug"
 fn camilla_alone_is_enough() {
     let config = parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\n").unwrap();
     assert!(config.x32.is_none());
-    assert!(config.params().is_empty());
+    // Main volume and mute, then gain, mute, solo, bass and treble of the 2 default channels.
+    let params: Vec<String> = config.params().iter().map(|p| p.to_string()).collect();
+    assert_eq!(params.len(), 2 + 2 * 5, "{params:?}");
+    assert!(params.contains(&"camilla:ch/1/treble".to_string()));
+    let more = parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\nchannels = 4\naux_faders = 2\n").unwrap();
+    assert_eq!(more.params().len(), 2 + 2 * 2 + 4 * 5);
+    let bad = parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\naux_faders = 5\n").unwrap_err();
+    assert!(bad.to_string().contains("aux_faders = 5 is out of range; expected 0 to 4"), "{bad}");
 }
 
 #[test]
