@@ -38,6 +38,26 @@ impl StripLevel {
     }
 }
 
+/// Which side of a DSP a channel level was taken on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// Before processing (what comes in).
+    Capture,
+    /// After processing (what goes out).
+    Playback,
+}
+
+/// One DSP channel's level.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChannelLevel {
+    /// RMS in dBFS; silence for "no signal".
+    pub rms: Db,
+    /// Peak in dBFS.
+    pub peak: Db,
+    /// The peak went above 0 dBFS, or clipped samples rose.
+    pub clipped: bool,
+}
+
 /// All levels one mixer reported at one instant.
 #[derive(Clone, Debug)]
 pub struct MeterFrame {
@@ -49,6 +69,8 @@ pub struct MeterFrame {
     pub at: Instant,
     /// Levels by strip; a strip the mixer did not report is absent.
     pub levels: BTreeMap<Strip, StripLevel>,
+    /// Per-channel levels of a DSP (CamillaDSP), by side and 0-based channel.
+    pub channels: BTreeMap<(Side, u8), ChannelLevel>,
 }
 
 impl MeterFrame {
@@ -59,6 +81,7 @@ impl MeterFrame {
             seq: 0,
             at: Instant::now(),
             levels: BTreeMap::new(),
+            channels: BTreeMap::new(),
         }
     }
 

@@ -15,7 +15,7 @@ mod units;
 
 pub use kind::{Op, ParamKind, Value, ValueError};
 pub use link::{LinkState, LinkStatus, MixerLink, Outbox};
-pub use meters::{MeterFrame, Meters, StripLevel};
+pub use meters::{ChannelLevel, MeterFrame, Meters, Side, StripLevel};
 pub use param::{MixerId, ParamId, ParamIdError};
 pub use strip::Strip;
 pub use task::{

@@ -531,6 +531,7 @@ impl Client {
             seq: self.meter_seq,
             at: std::time::Instant::now(),
             levels: self.levels.clone(),
+            channels: Default::default(),
         });
     }
 }
