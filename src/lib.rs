@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod camilla;
 pub mod config;
 pub mod demo;
 pub mod desk;
