@@ -7,6 +7,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::camilla::{self, CamillaSettings};
 use crate::config::Config;
 use crate::desk::{Desk, DeskHandle, MixerId};
 use crate::mapping::{Mapping, Transport};
@@ -77,7 +78,13 @@ impl Service {
             tasks.spawn(x32::run(settings, link, stop.child_token()));
         }
         if let Some(c) = &config.camilla {
-            warn!(url = %c.url, "CamillaDSP is not supported by this version yet; [mixers.camilla] is ignored");
+            let link = desk.attach(MixerId::Camilla);
+            let settings = CamillaSettings {
+                url: c.url.clone(),
+                timing: Default::default(),
+            };
+            info!(url = %c.url, channels = c.channels, "CamillaDSP link starting");
+            tasks.spawn(camilla::run(settings, link, stop.child_token()));
         }
         if config.stabilizer.enabled {
             warn!("the level stabilizer is not in this version yet; [stabilizer] is ignored");

@@ -1,9 +1,17 @@
 //! CamillaDSP over its websocket API: the protocol layer that speaks both the v5 and the v4/v3
-//! wire formats (pure, no I/O), and recorded v4 answers for building mocks.
+//! wire formats (pure, no I/O), mixer features as commands (pure), the link task that keeps
+//! CamillaDSP in step with the desk, and recorded v4 answers for building mocks.
 
+mod client;
+mod features;
 mod protocol;
 pub mod testing;
 
+pub use client::{run, CamillaSettings, CamillaTiming};
+pub use features::{
+    commands_for, pointer, read_command, value_from_json, Feature, SoloState, FADER_RANGE_DB,
+    GAIN_RANGE_DB, TONE_RANGE_DB,
+};
 pub use protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
     Levels, Outcome, ProcessingState, ProtocolError, Reply, Version,

@@ -158,11 +158,21 @@ fn camilla_config(c: CamillaFile, diags: &mut Diagnostics) -> CamillaConfig {
     if let Some(p) = problem {
         diags.at(c.url.span(), format!("url = {url:?} {p}"));
     }
-    let count = |v: &Option<Spanned<i64>>, key: &str, (lo, hi): (i64, i64), default: i64, diags: &mut Diagnostics| match v {
+    let count = |v: &Option<Spanned<i64>>,
+                 key: &str,
+                 (lo, hi): (i64, i64),
+                 default: i64,
+                 diags: &mut Diagnostics| match v {
         None => default,
         Some(n) if (lo..=hi).contains(n.get_ref()) => *n.get_ref(),
         Some(n) => {
-            diags.at(n.span(), format!("{key} = {} is out of range; expected {lo} to {hi}", n.get_ref()));
+            diags.at(
+                n.span(),
+                format!(
+                    "{key} = {} is out of range; expected {lo} to {hi}",
+                    n.get_ref()
+                ),
+            );
             default
         }
     };

@@ -194,10 +194,17 @@ fn camilla_alone_is_enough() {
     let params: Vec<String> = config.params().iter().map(|p| p.to_string()).collect();
     assert_eq!(params.len(), 2 + 2 * 5, "{params:?}");
     assert!(params.contains(&"camilla:ch/1/treble".to_string()));
-    let more = parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\nchannels = 4\naux_faders = 2\n").unwrap();
+    let more =
+        parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\nchannels = 4\naux_faders = 2\n")
+            .unwrap();
     assert_eq!(more.params().len(), 2 + 2 * 2 + 4 * 5);
-    let bad = parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\naux_faders = 5\n").unwrap_err();
-    assert!(bad.to_string().contains("aux_faders = 5 is out of range; expected 0 to 4"), "{bad}");
+    let bad =
+        parse("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\naux_faders = 5\n").unwrap_err();
+    assert!(
+        bad.to_string()
+            .contains("aux_faders = 5 is out of range; expected 0 to 4"),
+        "{bad}"
+    );
 }
 
 #[test]

@@ -1,0 +1,572 @@
+//! The CamillaDSP link: one task, a command connection and a levels connection.
+//!
+//! - The version is detected on every connect (v5 `{"command":…}` first; an `Invalid` answer
+//!   means v4/v3), and everything after speaks that version's wire format.
+//! - pupitre keeps its own truth (`camilladsp.md` §5: patches are not persisted, a `Reload`
+//!   drops them): parameters pupitre wrote are re-applied on every (re)connect and checked every
+//!   2 s, so a reload or a config switch is repaired; parameters it never wrote are read back.
+//! - Writes come from the desk's outbox (one slot per parameter), at most one per parameter per
+//!   20 ms, one request in flight at a time, so CamillaDSP's 10-slot config queue never fills.
+//! - Levels: v5 `SubscribeVuLevels` at 10 Hz on its own connection (a subscribed connection
+//!   accepts nothing else), v4/v3 `GetSignalLevelsSince` polled at 10 Hz.
+//! - Hostile or broken replies (not JSON, wrong shapes, a stalled server) end the session with a
+//!   log line and the link reconnects with backoff.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use super::features::{commands_for, read_command, value_from_json, Feature, SoloState};
+use super::protocol::{
+    decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
+    Levels, Outcome, Reply, Version,
+};
+use crate::desk::{
+    ChannelLevel, Db, LinkState, MeterFrame, MixerId, MixerLink, ParamId, Side, Value,
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Timers of the link.
+#[derive(Clone, Copy, Debug)]
+pub struct CamillaTiming {
+    /// First reconnect delay.
+    pub backoff_min: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+    /// How long a request may wait for its reply before the session is given up.
+    pub request_timeout: Duration,
+    /// How often written parameters are checked (repairs a `Reload`).
+    pub verify_every: Duration,
+    /// At most one write per parameter per this long.
+    pub min_interval: Duration,
+    /// Levels per second.
+    pub levels_hz: f64,
+}
+
+impl Default for CamillaTiming {
+    fn default() -> Self {
+        CamillaTiming {
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            verify_every: Duration::from_secs(2),
+            min_interval: Duration::from_millis(20),
+            levels_hz: 10.0,
+        }
+    }
+}
+
+/// Where the server is.
+#[derive(Clone, Debug)]
+pub struct CamillaSettings {
+    /// `ws://host:port`.
+    pub url: String,
+    /// Timers.
+    pub timing: CamillaTiming,
+}
+
+/// Why a session ended.
+#[derive(Debug, thiserror::Error)]
+enum SessionEnd {
+    #[error("stopped")]
+    Stop,
+    #[error("connection lost: {0}")]
+    Lost(String),
+    #[error("the desk has stopped")]
+    DeskGone,
+}
+
+fn lost(e: impl std::fmt::Display) -> SessionEnd {
+    SessionEnd::Lost(e.to_string())
+}
+
+const MAX_MESSAGE: usize = 4 << 20;
+
+async fn connect(url: &str) -> Result<Ws, SessionEnd> {
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+        .await
+        .map_err(lost)?;
+    Ok(ws)
+}
+
+/// Send one request and wait for its reply (events and other replies in between are skipped).
+async fn request(
+    ws: &mut Ws,
+    cmd: &Command,
+    v: Version,
+    wait: Duration,
+) -> Result<Reply, SessionEnd> {
+    ws.send(Message::Text(encode(cmd, v).into()))
+        .await
+        .map_err(lost)?;
+    let want = reply_name(cmd);
+    let read = async {
+        loop {
+            let Some(msg) = ws.next().await else {
+                return Err(lost("closed by the server"));
+            };
+            let text = match msg.map_err(lost)? {
+                Message::Text(t) => t.to_string(),
+                Message::Close(_) => return Err(lost("closed by the server")),
+                _ => continue,
+            };
+            match decode(&text, v) {
+                Ok(Incoming::Reply(r)) if r.name == want => return Ok(r),
+                Ok(Incoming::Invalid(e)) => {
+                    return Err(lost(format!("server refused {want}: {e}")))
+                }
+                Ok(other) => debug!(?other, "skipped while waiting for {want}"),
+                Err(e) => return Err(lost(format!("broken reply to {want}: {e}"))),
+            }
+        }
+    };
+    timeout(wait, read)
+        .await
+        .map_err(|_| lost(format!("no reply to {want} in {wait:?}")))?
+}
+
+async fn version(ws: &mut Ws, wait: Duration) -> Result<(Version, String), SessionEnd> {
+    ws.send(Message::Text(
+        encode(&Command::GetVersion, Version::V5).into(),
+    ))
+    .await
+    .map_err(lost)?;
+    let first = timeout(wait, ws.next())
+        .await
+        .map_err(|_| lost("no answer to GetVersion"))?
+        .ok_or_else(|| lost("closed by the server"))?
+        .map_err(lost)?;
+    let text = first.into_text().map_err(lost)?.to_string();
+    match detect_version(&text) {
+        Detect::V5(s) => Ok((Version::V5, s)),
+        Detect::AskV4 => {
+            let reply = request(ws, &Command::GetVersion, Version::V4, wait).await?;
+            let s = reply
+                .value
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let v = parse_version(&s)
+                .ok_or_else(|| lost(format!("unknown CamillaDSP version {s:?}")))?;
+            Ok((v, s))
+        }
+        other => Err(lost(format!("unexpected answer to GetVersion: {other:?}"))),
+    }
+}
+
+fn db(x: f64) -> Db {
+    if Levels::is_silence(x) {
+        Db::NEG_INFINITY
+    } else {
+        Db::new_lossy(x)
+    }
+}
+
+fn frame(levels: &Levels, seq: u64) -> MeterFrame {
+    let mut f = MeterFrame::empty(MixerId::Camilla);
+    f.seq = seq;
+    for (side, rms, peak) in [
+        (Side::Capture, &levels.capture_rms, &levels.capture_peak),
+        (Side::Playback, &levels.playback_rms, &levels.playback_peak),
+    ] {
+        for (i, r) in rms.iter().enumerate().take(256) {
+            let p = peak.get(i).copied().unwrap_or(*r);
+            f.channels.insert(
+                (side, i as u8),
+                ChannelLevel {
+                    rms: db(*r),
+                    peak: db(p),
+                    clipped: p > 0.0,
+                },
+            );
+        }
+    }
+    f
+}
+
+/// The levels connection: subscribe (v5) or poll (v4/v3) until it fails or `stop`.
+async fn levels(url: String, v: Version, hz: f64, link: MixerLink, stop: CancellationToken) {
+    let Ok(mut ws) = connect(&url).await else {
+        return;
+    };
+    let mut seq = 0u64;
+    let period = Duration::from_secs_f64(1.0 / hz.max(0.1));
+    if v == Version::V5 {
+        let sub = Command::SubscribeVuLevels {
+            max_rate: hz,
+            attack: 10.0,
+            release: 300.0,
+        };
+        if ws
+            .send(Message::Text(encode(&sub, v).into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        loop {
+            let msg = tokio::select! {
+                _ = stop.cancelled() => return,
+                m = ws.next() => m,
+            };
+            let Some(Ok(Message::Text(t))) = msg else {
+                return;
+            };
+            match decode(&t, v) {
+                Ok(Incoming::Event(Event::VuLevels(l))) => {
+                    seq += 1;
+                    link.publish_meters(frame(&l, seq));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(error = %e, "broken levels event; reconnecting the levels");
+                    return;
+                }
+            }
+        }
+    } else {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match request(
+                &mut ws,
+                &Command::GetSignalLevelsSince(period.as_secs_f64()),
+                v,
+                Duration::from_secs(2),
+            )
+            .await
+            {
+                Ok(r) => {
+                    if let Some(l) = r.levels() {
+                        seq += 1;
+                        link.publish_meters(frame(&l, seq));
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Run the link until `stop` is cancelled.
+pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationToken) {
+    let span = info_span!("camilla", url = %settings.url);
+    async move {
+        let mut client = Client {
+            settings,
+            link,
+            written: HashSet::new(),
+            solo: SoloState::default(),
+            pending: HashMap::new(),
+            last_write: HashMap::new(),
+            was_online: false,
+        };
+        let mut delay = client.settings.timing.backoff_min;
+        let mut warned = false;
+        loop {
+            client.link.set_status(LinkState::Connecting, None);
+            match client.session(&stop).await {
+                SessionEnd::Stop | SessionEnd::DeskGone => break,
+                SessionEnd::Lost(why) => {
+                    if !warned {
+                        warn!(%why, "CamillaDSP link lost; reconnecting");
+                        warned = true;
+                    } else {
+                        debug!(%why, "still no CamillaDSP");
+                    }
+                    client.link.set_status(LinkState::Lost, None);
+                    client
+                        .link
+                        .publish_meters(MeterFrame::empty(MixerId::Camilla));
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            // A session that got online starts the backoff (and the warning) afresh.
+            if std::mem::take(&mut client.was_online) {
+                delay = client.settings.timing.backoff_min;
+                warned = false;
+            } else {
+                delay = (delay * 2).min(client.settings.timing.backoff_max);
+            }
+        }
+        debug!("camilla link stopped");
+    }
+    .instrument(span)
+    .await
+}
+
+struct Client {
+    settings: CamillaSettings,
+    link: MixerLink,
+    /// Parameters pupitre has written: re-applied after restarts, checked against reloads.
+    written: HashSet<ParamId>,
+    solo: SoloState,
+    /// Writes waiting for their parameter's interval.
+    pending: HashMap<ParamId, Value>,
+    last_write: HashMap<ParamId, Instant>,
+    /// The current session reached online.
+    was_online: bool,
+}
+
+impl Client {
+    async fn session(&mut self, stop: &CancellationToken) -> SessionEnd {
+        match self.session_inner(stop).await {
+            Ok(()) => SessionEnd::Stop,
+            Err(e) => e,
+        }
+    }
+
+    async fn session_inner(&mut self, stop: &CancellationToken) -> Result<(), SessionEnd> {
+        let t = self.settings.timing;
+        let mut ws = connect(&self.settings.url).await?;
+        let (v, version) = version(&mut ws, t.request_timeout).await?;
+        info!(%version, "connected; re-applying pupitre's state");
+        self.link
+            .set_status(LinkState::Syncing, Some(format!("CamillaDSP {version}")));
+        let levels_stop = stop.child_token();
+        let levels_task = tokio::spawn(levels(
+            self.settings.url.clone(),
+            v,
+            t.levels_hz,
+            self.link.clone(),
+            levels_stop.clone(),
+        ));
+        let _guard = levels_stop.drop_guard();
+        let started = Instant::now();
+        let applied = self.resync(&mut ws, v).await?;
+        info!(
+            params = applied,
+            ms = started.elapsed().as_millis(),
+            "in sync"
+        );
+        self.link.set_status(LinkState::Online, None);
+        let mut verify = tokio::time::interval(t.verify_every);
+        verify.tick().await;
+        let mut status = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let wake = self
+                .next_pending()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            tokio::select! {
+                _ = stop.cancelled() => {
+                    self.take_outbox();
+                    self.flush(&mut ws, v, true).await?;
+                    levels_task.abort();
+                    return Ok(());
+                }
+                _ = self.link.outbox().ready() => {
+                    self.take_outbox();
+                    let reads = self.link.outbox().take_reads();
+                    for p in reads {
+                        self.read_back(&mut ws, v, &p).await?;
+                    }
+                }
+                _ = verify.tick() => self.verify(&mut ws, v).await?,
+                _ = status.tick() => self.poll_status(&mut ws, v, &version).await?,
+                _ = sleep_until(wake) => {}
+                msg = ws.next() => match msg {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Err(lost("closed by the server")),
+                    Some(Ok(_)) => {}
+                },
+            }
+            self.flush(&mut ws, v, false).await?;
+        }
+    }
+
+    fn take_outbox(&mut self) {
+        for (p, value) in self.link.outbox().take() {
+            self.pending.insert(p, value);
+        }
+    }
+
+    fn next_pending(&self) -> Option<Instant> {
+        self.pending
+            .keys()
+            .map(|p| {
+                self.last_write
+                    .get(p)
+                    .map_or_else(Instant::now, |t| *t + self.settings.timing.min_interval)
+            })
+            .min()
+    }
+
+    /// Send pending writes whose interval has passed (all of them when `all`).
+    async fn flush(&mut self, ws: &mut Ws, v: Version, all: bool) -> Result<(), SessionEnd> {
+        let now = Instant::now();
+        let due: Vec<ParamId> = self
+            .pending
+            .keys()
+            .filter(|p| {
+                all || self
+                    .last_write
+                    .get(*p)
+                    .is_none_or(|t| now >= *t + self.settings.timing.min_interval)
+            })
+            .cloned()
+            .collect();
+        for p in due {
+            if let Some(value) = self.pending.remove(&p) {
+                self.apply(ws, v, &p, &value).await?;
+                self.last_write.insert(p.clone(), now);
+                self.written.insert(p);
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply(
+        &mut self,
+        ws: &mut Ws,
+        v: Version,
+        p: &ParamId,
+        value: &Value,
+    ) -> Result<(), SessionEnd> {
+        for cmd in commands_for(p, value, &mut self.solo) {
+            let cmd = self.for_version(cmd, v);
+            let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+            if let Outcome::Error { kind, message } = &reply.result {
+                warn!(param = %p, %kind, message = message.as_deref().unwrap_or(""), "CamillaDSP refused a write");
+            }
+        }
+        Ok(())
+    }
+
+    /// v3 has no SetConfigValue: that case is reported rather than silently dropped.
+    fn for_version(&self, cmd: Command, v: Version) -> Command {
+        if v == Version::V3 {
+            if let Command::SetConfigValue { pointer, .. } = &cmd {
+                warn!(%pointer, "CamillaDSP 3 cannot change one config value; upgrade to v4 or later");
+            }
+        }
+        cmd
+    }
+
+    /// After a (re)connect: what pupitre wrote goes back; everything else is read.
+    async fn resync(&mut self, ws: &mut Ws, v: Version) -> Result<usize, SessionEnd> {
+        let known = self
+            .link
+            .known_params()
+            .await
+            .map_err(|_| SessionEnd::DeskGone)?;
+        let mut n = 0;
+        for (p, value) in &known {
+            if let Some(f @ (Feature::Mute(_) | Feature::Solo(_))) = Feature::of(p) {
+                self.solo
+                    .set(&f, matches!(value, Value::Index(i) if *i != 0));
+            }
+        }
+        for (p, value) in known {
+            if self.written.contains(&p) || matches!(Feature::of(&p), Some(Feature::Solo(_))) {
+                self.apply(ws, v, &p, &value).await?;
+            } else {
+                self.read_back(ws, v, &p).await?;
+            }
+            n += 1;
+        }
+        // Solo-derived mutes, in full.
+        for (c, mute) in self.solo.all() {
+            let cmd = Command::SetConfigValue {
+                pointer: super::features::pointer("gain", c, "mute"),
+                value: serde_json::json!(mute),
+            };
+            request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+        }
+        Ok(n)
+    }
+
+    async fn read_back(&mut self, ws: &mut Ws, v: Version, p: &ParamId) -> Result<(), SessionEnd> {
+        let Some(cmd) = read_command(p) else {
+            return Ok(());
+        };
+        let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+        if let Some(value) = reply.value.as_ref().and_then(|j| value_from_json(p, j)) {
+            self.link
+                .report_resync(p.clone(), value)
+                .await
+                .map_err(|_| SessionEnd::DeskGone)?;
+        } else {
+            debug!(param = %p, "no readable value (missing filter?)");
+        }
+        Ok(())
+    }
+
+    /// Check what pupitre wrote is still there; re-apply what a reload or config switch dropped.
+    async fn verify(&mut self, ws: &mut Ws, v: Version) -> Result<(), SessionEnd> {
+        let known: HashMap<ParamId, Value> = self
+            .link
+            .known_params()
+            .await
+            .map_err(|_| SessionEnd::DeskGone)?
+            .into_iter()
+            .collect();
+        let mut repaired = 0;
+        let written: Vec<ParamId> = self.written.iter().cloned().collect();
+        for p in written {
+            let (Some(cmd), Some(want)) = (read_command(&p), known.get(&p)) else {
+                continue;
+            };
+            let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+            let have = reply.value.as_ref().and_then(|j| value_from_json(&p, j));
+            let effective = match Feature::of(&p) {
+                Some(Feature::Mute(c)) => {
+                    Some(Value::Index(u32::from(self.solo.effective_mute(c))))
+                }
+                _ => Some(want.clone()),
+            };
+            if have != effective && !self.pending.contains_key(&p) {
+                self.apply(ws, v, &p, want).await?;
+                repaired += 1;
+            }
+        }
+        if repaired > 0 {
+            info!(
+                repaired,
+                "CamillaDSP had lost pupitre's settings (reload or config switch); re-applied"
+            );
+        }
+        Ok(())
+    }
+
+    async fn poll_status(
+        &mut self,
+        ws: &mut Ws,
+        v: Version,
+        version: &str,
+    ) -> Result<(), SessionEnd> {
+        let t = self.settings.timing.request_timeout;
+        let state = request(ws, &Command::GetState, v, t).await?;
+        let load = request(ws, &Command::GetProcessingLoad, v, t).await?;
+        let clipped = request(ws, &Command::GetClippedSamples, v, t).await?;
+        let rate = request(ws, &Command::GetCaptureRate, v, t).await?;
+        let peer = format!(
+            "CamillaDSP {version}, {}, load {:.1} %, {} Hz, {} clipped",
+            state
+                .state()
+                .map_or("unknown state".into(), |s| format!("{s:?}")),
+            load.f64().unwrap_or(0.0),
+            rate.f64().unwrap_or(0.0) as u64,
+            clipped.f64().unwrap_or(0.0) as u64,
+        );
+        self.link.set_status(LinkState::Online, Some(peer));
+        Ok(())
+    }
+}
