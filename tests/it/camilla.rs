@@ -285,3 +285,121 @@ async fn restart_and_reload_are_repaired_from_pupitres_own_state() {
     );
     service.shutdown(Duration::from_secs(2)).await;
 }
+
+use crate::support::camilla::{Answer, MockCamilla};
+
+fn v4(req: &str) -> Answer {
+    match pupitre::camilla::testing::v4_reply_for(req) {
+        Some(r) => Answer::Reply(r),
+        None => Answer::Nothing,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaks_the_v4_wire_format_to_a_v4_server_and_survives_its_errors() {
+    let mock = MockCamilla::start(v4).await;
+    let service = Service::start(&config(&mock.url), CancellationToken::new()).expect("service");
+    let desk = service.desk().clone();
+    within(5.0, "online with v4", async {
+        desk.link_status(MixerId::Camilla)
+            .wait_for(|s| s.state == LinkState::Online)
+            .await
+            .unwrap();
+    })
+    .await;
+    // Version detection: v5 first, then the bare v4 string.
+    let reqs = mock.requests_json();
+    assert_eq!(reqs[0], serde_json::json!({"command": "GetVersion"}));
+    assert!(reqs.contains(&serde_json::json!("GetVersion")));
+
+    set_db(&desk, "camilla:ch/0/gain", -12.0).await;
+    set_db(&desk, "camilla:aux/1/volume", -6.0).await;
+    // The recorded v4 config has no ch0_bass filter: an InvalidRequestError the link survives.
+    set_db(&desk, "camilla:ch/0/bass", 3.0).await;
+    set_switch(&desk, "camilla:main/mute", true).await;
+    within(3.0, "v4 requests", async {
+        let want = [
+            serde_json::json!({"SetConfigValue": ["/filters/ch0_gain/parameters/gain", -12.0]}),
+            serde_json::json!({"SetFaderVolume": [1, -6.0]}),
+            serde_json::json!({"SetConfigValue": ["/filters/ch0_bass/parameters/gain", 3.0]}),
+            serde_json::json!({"SetMute": true}),
+        ];
+        while !want.iter().all(|w| mock.requests_json().contains(w)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // Levels are polled in v4, and its −1000 floor reads as no signal.
+    let mut meters = desk.meters().subscribe(MixerId::Camilla);
+    within(3.0, "v4 levels", async {
+        loop {
+            meters.changed().await.unwrap();
+            if !meters.borrow_and_update().channels.is_empty() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(mock
+        .requests_json()
+        .iter()
+        .any(|r| r.get("GetSignalLevelsSince").is_some()));
+    assert_eq!(
+        desk.link_status(MixerId::Camilla).borrow().state,
+        LinkState::Online
+    );
+    assert_eq!(
+        mock.connections(),
+        2,
+        "one command and one levels connection, no reconnects"
+    );
+    service.shutdown(Duration::from_secs(2)).await;
+}
+
+fn truncated(_: &str) -> Answer {
+    Answer::Reply(r#"{"reply":"GetVersion","result":"Ok","val"#.into())
+}
+fn unknown_replies(_: &str) -> Answer {
+    Answer::Reply(r#"{"reply":"Bogus","result":"Ok","value":[1,2,3]}"#.into())
+}
+fn wrong_types(req: &str) -> Answer {
+    if req.contains("GetVersion") {
+        Answer::Reply(r#"{"reply":"GetVersion","result":"Ok","value":{"major":5}}"#.into())
+    } else {
+        Answer::Reply(r#"{"reply":"GetState","result":"Ok","value":12}"#.into())
+    }
+}
+fn stalled(_: &str) -> Answer {
+    Answer::Nothing
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_or_broken_servers_are_logged_and_reconnected_without_panic() {
+    let mocks = [
+        MockCamilla::start(truncated).await,
+        MockCamilla::start(unknown_replies).await,
+        MockCamilla::start(wrong_types).await,
+        MockCamilla::start(stalled).await,
+    ];
+    let services: Vec<Service> = mocks
+        .iter()
+        .map(|m| Service::start(&config(&m.url), CancellationToken::new()).expect("service"))
+        .collect();
+    // The stalled one needs its 2 s request timeout before each retry.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    for (m, s) in mocks.iter().zip(&services) {
+        assert!(
+            m.connections() >= 2,
+            "{}: {} connections",
+            m.url,
+            m.connections()
+        );
+        assert_ne!(
+            s.desk().link_status(MixerId::Camilla).borrow().state,
+            LinkState::Online
+        );
+    }
+    for s in services {
+        s.shutdown(Duration::from_secs(2)).await;
+    }
+}

@@ -122,3 +122,86 @@ impl Drop for CamillaServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// What a mock CamillaDSP does with one request.
+pub enum Answer {
+    /// Send this text.
+    Reply(String),
+    /// Say nothing (a stalled server).
+    Nothing,
+}
+
+/// A websocket server on 127.0.0.1 that answers like CamillaDSP would (or wouldn't): every
+/// request is recorded, connections are counted, and the task stops when the mock is dropped.
+pub struct MockCamilla {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MockCamilla {
+    pub async fn start(answer: fn(&str) -> Answer) -> MockCamilla {
+        use futures_util::{SinkExt, StreamExt};
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("ws://{}", listener.local_addr().expect("addr"));
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (req, conns) = (requests.clone(), connections.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                conns.fetch_add(1, Ordering::SeqCst);
+                let req = req.clone();
+                tokio::spawn(async move {
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                        return;
+                    };
+                    while let Some(Ok(msg)) = ws.next().await {
+                        let tokio_tungstenite::tungstenite::Message::Text(t) = msg else {
+                            continue;
+                        };
+                        req.lock().unwrap().push(t.to_string());
+                        if let Answer::Reply(r) = answer(&t) {
+                            if ws
+                                .send(tokio_tungstenite::tungstenite::Message::Text(r.into()))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        MockCamilla {
+            url,
+            requests,
+            connections,
+            task,
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Recorded requests, parsed as JSON (strings for bare v4 commands).
+    pub fn requests_json(&self) -> Vec<serde_json::Value> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect()
+    }
+}
+
+impl Drop for MockCamilla {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
