@@ -37,6 +37,46 @@ pub struct DemoOptions {
     pub summary_every: Duration,
     /// Stop after this long (for scripted runs); `None` runs until Ctrl-C.
     pub duration: Option<Duration>,
+    /// The CamillaDSP binary to run beside the X32 (`None`: X32 only).
+    pub camilladsp: Option<std::path::PathBuf>,
+}
+
+/// The demo's CamillaDSP config (Dummy devices: no sound hardware).
+const CAMILLA_CONFIG: &str = include_str!("../examples/camilladsp/dummy.yml");
+
+/// The CamillaDSP `scripts/dev` builds: `$CAMILLADSP_BIN`, else its cache path, if it exists.
+pub fn find_camilladsp() -> Option<std::path::PathBuf> {
+    let path = match std::env::var_os("CAMILLADSP_BIN") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?)
+            .join(".cache/camilladsp-5.0.0-beta.1/bin/camilladsp"),
+    };
+    path.exists().then_some(path)
+}
+
+/// Start CamillaDSP on a free loopback port with the demo config; it is killed when dropped.
+async fn start_camilladsp(bin: &Path) -> Result<(tokio::process::Child, String)> {
+    let dir = std::env::temp_dir().join(format!("pupitre-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).context("cannot create the demo's CamillaDSP folder")?;
+    let config = dir.join("camilladsp.yml");
+    std::fs::write(&config, CAMILLA_CONFIG).context("cannot write the demo's CamillaDSP config")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("cannot find a free port for CamillaDSP")?
+        .port();
+    let child = tokio::process::Command::new(bin)
+        .args(["-w", "-a", "127.0.0.1", "-p", &port.to_string()])
+        .arg("-o")
+        .arg(dir.join("camilladsp.log"))
+        .arg(&config)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    info!(port, bin = %bin.display(), "CamillaDSP started (Dummy devices)");
+    Ok((child, format!("ws://127.0.0.1:{port}")))
 }
 
 /// Run the demo until `stop` is cancelled.
@@ -66,7 +106,22 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         mapping,
         path: None,
     };
-    let config = Config::demo(addr);
+    let mut config = Config::demo(addr);
+    let camilla = match &options.camilladsp {
+        Some(bin) => {
+            let (child, url) = start_camilladsp(bin).await?;
+            config.camilla = Some(crate::config::CamillaConfig {
+                url,
+                channels: 2,
+                aux_faders: 2,
+            });
+            Some(child)
+        }
+        None => {
+            warn!("no CamillaDSP binary: the demo runs with the X32 only (scripts/dev demo builds it)");
+            None
+        }
+    };
     let service = Service::start_with(&config, stop.clone(), vec![spec])?;
     let desk = service.desk().clone();
 
@@ -79,8 +134,12 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
     }
     tokio::spawn(engineer_at_the_console(fake, stop.clone()));
     tokio::spawn(scripted_deck(deck, listen, stop.clone()));
+    if camilla.is_some() {
+        tokio::spawn(tone_rider(desk.clone(), stop.clone()));
+    }
     summarize(desk, options.summary_every, stop.clone()).await;
     service.shutdown(Duration::from_secs(2)).await;
+    drop(camilla);
     Ok(())
 }
 
@@ -150,11 +209,45 @@ async fn scripted_deck(deck: UdpSocket, pupitre: std::net::SocketAddr, stop: Can
     }
 }
 
+/// Somebody on the screen boosts and flattens CamillaDSP channel 0's bass every 8 s; the
+/// summary shows its playback level follow.
+async fn tone_rider(desk: DeskHandle, stop: CancellationToken) {
+    let bass = match crate::desk::ParamId::camilla("ch/0/bass") {
+        Ok(p) => p,
+        Err(_) => return,
+    };
+    let mut boost = true;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_secs(8)) => {}
+        }
+        let db = if boost { 6.0 } else { 0.0 };
+        boost = !boost;
+        let Some(value) = crate::desk::Db::try_new(db)
+            .ok()
+            .and_then(|d| bass.kind().from_db(d))
+        else {
+            continue;
+        };
+        let intent = crate::desk::Intent {
+            param: bass.clone(),
+            op: crate::desk::Op::Set(value),
+            origin: Origin::Ui,
+        };
+        if desk.send(intent).await.is_err() {
+            break;
+        }
+    }
+}
+
 /// Log changes as they happen, and a summary of links and levels every `every`.
 async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
     let mut changes = desk.subscribe();
     let meters = desk.meters().subscribe(MixerId::X32);
     let status = desk.link_status(MixerId::X32);
+    let camilla_meters = desk.meters().subscribe(MixerId::Camilla);
+    let camilla_status = desk.link_status(MixerId::Camilla);
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
     let mut counted = 0u64;
@@ -192,6 +285,23 @@ async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
                     read_back = resynced,
                     "summary"
                 );
+                let c = camilla_status.borrow().clone();
+                if c.state != crate::desk::LinkState::Disabled {
+                    let frame = camilla_meters.borrow().clone();
+                    let level = |ch: u8| {
+                        frame
+                            .channels
+                            .get(&(crate::desk::Side::Playback, ch))
+                            .map_or("-".to_string(), |l| l.rms.to_string())
+                    };
+                    info!(
+                        camilla = %c.state,
+                        peer = c.peer.as_deref().unwrap_or("-"),
+                        out_0 = %level(0),
+                        out_1 = %level(1),
+                        "summary"
+                    );
+                }
                 counted = 0;
                 resynced = 0;
             }

@@ -70,6 +70,13 @@ enum Command {
         /// Stop after this many seconds instead of waiting for Ctrl-C.
         #[arg(long, value_name = "SECS")]
         duration: Option<u64>,
+        /// The CamillaDSP binary to run beside the X32 (default: $CAMILLADSP_BIN, else the one
+        /// scripts/dev builds under ~/.cache).
+        #[arg(long, value_name = "PATH")]
+        camilladsp: Option<PathBuf>,
+        /// Run the X32 side only, without CamillaDSP.
+        #[arg(long, conflicts_with = "camilladsp")]
+        no_camilladsp: bool,
     },
     /// Run only the fake X32, for other clients (X32-Edit style tools, a second pupitre).
     ///
@@ -208,12 +215,20 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 loss,
                 summary_every,
                 duration,
+                camilladsp,
+                no_camilladsp,
             } => {
+                let camilladsp = if no_camilladsp {
+                    None
+                } else {
+                    camilladsp.or_else(pupitre::demo::find_camilladsp)
+                };
                 let options = pupitre::demo::DemoOptions {
                     bind,
                     loss,
                     summary_every: Duration::from_secs(summary_every),
                     duration: duration.map(Duration::from_secs),
+                    camilladsp,
                 };
                 pupitre::demo::run(options, stop.clone()).await?;
             }

@@ -276,6 +276,7 @@ pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationT
             pending: HashMap::new(),
             last_write: HashMap::new(),
             was_online: false,
+            ever_online: false,
         };
         let mut delay = client.settings.timing.backoff_min;
         let mut warned = false;
@@ -285,7 +286,11 @@ pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationT
                 SessionEnd::Stop | SessionEnd::DeskGone => break,
                 SessionEnd::Lost(why) => {
                     if !warned {
-                        warn!(%why, "CamillaDSP link lost; reconnecting");
+                        if client.ever_online {
+                            warn!(%why, "CamillaDSP link lost; reconnecting");
+                        } else {
+                            info!(%why, "cannot reach CamillaDSP yet; retrying");
+                        }
                         warned = true;
                     } else {
                         debug!(%why, "still no CamillaDSP");
@@ -325,6 +330,8 @@ struct Client {
     last_write: HashMap<ParamId, Instant>,
     /// The current session reached online.
     was_online: bool,
+    /// Some session reached online (a later failure is a loss, an earlier one is not).
+    ever_online: bool,
 }
 
 impl Client {
