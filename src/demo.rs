@@ -114,6 +114,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
                 url,
                 channels: 2,
                 aux_faders: 2,
+                config: None,
             });
             Some(child)
         }

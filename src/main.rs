@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use pupitre::camilla::check as camilla_check;
 use pupitre::config::Config;
 use pupitre::desk::Db;
 use pupitre::mapping::Mapping;
@@ -134,7 +135,8 @@ enum Command {
     /// Every problem is reported as FILE:LINE:COLUMN with what was expected. A config's mapping
     /// files are checked with it. Exits with 1 if any file has a problem.
     Check {
-        /// Config files (pupitre.toml) or mapping files (mappings/*.toml) to check.
+        /// Config files (pupitre.toml), mapping files (mappings/*.toml) or CamillaDSP configs
+        /// (*.yml) to check.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -316,7 +318,10 @@ fn ports() -> ExitCode {
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for path in files {
-        let ok = if is_mapping_file(path) {
+        let yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
+        let ok = if yaml {
+            check_camilla_file(path)
+        } else if is_mapping_file(path) {
             check_mapping(path)
         } else {
             check_config(path)
@@ -371,6 +376,32 @@ fn check_config(path: &Path) -> bool {
             return false;
         }
     };
+    // The mapping files it names must be valid too, and CamillaDSP's config must have the
+    // filters it drives.
+    let mut ok = true;
+    for s in &c.surfaces {
+        ok &= check_mapping(&s.mapping);
+    }
+    if let Some(cd) = &c.camilla {
+        if let Some(file) = &cd.config {
+            let problems = std::fs::read_to_string(file)
+                .map_err(|e| e.to_string())
+                .and_then(|y| camilla_check::offer(&y))
+                .map(|o| camilla_check::missing(&o, cd.channels, cd.aux_faders))
+                .unwrap_or_else(|e| vec![e]);
+            for p in &problems {
+                eprintln!("{}: {p}", file.display());
+            }
+            ok &= problems.is_empty();
+        }
+    }
+    if !ok {
+        eprintln!(
+            "{}: the files it names have problems (above)",
+            path.display()
+        );
+        return false;
+    }
     let mixers: Vec<String> = c
         .x32
         .iter()
@@ -388,12 +419,39 @@ fn check_config(path: &Path) -> bool {
         c.params().len(),
         c.surfaces.len()
     );
-    // The mapping files it names must be valid too.
-    let mut ok = true;
-    for s in &c.surfaces {
-        ok &= check_mapping(&s.mapping);
+    true
+}
+
+/// A CamillaDSP config given on its own: say what pupitre can drive in it.
+fn check_camilla_file(path: &Path) -> bool {
+    let offer = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read it: {e}"))
+        .and_then(|y| camilla_check::offer(&y));
+    match offer {
+        Ok(o) => {
+            let list = |v: &[u8]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
+                }
+            };
+            println!(
+                "{}: ok — CamillaDSP config; pupitre can drive gain/mute on channels {}, bass on {}, \
+                 treble on {}, Aux faders {}",
+                path.display(),
+                list(&o.gain_channels),
+                list(&o.bass_channels),
+                list(&o.treble_channels),
+                list(&o.aux_faders)
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            false
+        }
     }
-    ok
 }
 
 /// Human-readable logs on a terminal; plain lines without colours or timestamps under systemd

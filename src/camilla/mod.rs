@@ -2,6 +2,7 @@
 //! wire formats (pure, no I/O), mixer features as commands (pure), the link task that keeps
 //! CamillaDSP in step with the desk, and recorded v4 answers for building mocks.
 
+pub mod check;
 mod client;
 mod features;
 mod protocol;

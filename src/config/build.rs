@@ -35,7 +35,7 @@ pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostic
     let has_x32 = x32.is_some();
     Config {
         x32: x32.map(|x| x32_config(x, diags)),
-        camilla: camilla.map(|c| camilla_config(c, diags)),
+        camilla: camilla.map(|c| camilla_config(c, config_path, diags)),
         surfaces: surfaces(file.surfaces, config_path, diags),
         stabilizer: stabilizer(file.stabilizer, has_x32, diags),
         ui: ui(file.ui),
@@ -136,7 +136,7 @@ fn dedup(strips: Vec<Strip>) -> Vec<Strip> {
     strips.into_iter().filter(|s| seen.insert(*s)).collect()
 }
 
-fn camilla_config(c: CamillaFile, diags: &mut Diagnostics) -> CamillaConfig {
+fn camilla_config(c: CamillaFile, config_path: &Path, diags: &mut Diagnostics) -> CamillaConfig {
     let url = c.url.get_ref();
     let example = "e.g. \"ws://127.0.0.1:1234\"";
     let rest = url
@@ -178,10 +178,27 @@ fn camilla_config(c: CamillaFile, diags: &mut Diagnostics) -> CamillaConfig {
     };
     let channels = count(&c.channels, "channels", (1, 64), 2, diags) as u8;
     let aux_faders = count(&c.aux_faders, "aux_faders", (0, 4), 0, diags) as u8;
+    let folder = config_path.parent().unwrap_or(Path::new(""));
+    let config = c.config.as_ref().map(|written| {
+        let path = folder.join(written.get_ref());
+        if !path.is_file() {
+            diags.at(
+                written.span(),
+                format!(
+                    "CamillaDSP config {:?} not found; looked for {} (paths are relative to the \
+                     config file's folder)",
+                    written.get_ref(),
+                    path.display()
+                ),
+            );
+        }
+        path
+    });
     CamillaConfig {
         url: c.url.into_inner(),
         channels,
         aux_faders,
+        config,
     }
 }
 

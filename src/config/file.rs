@@ -55,6 +55,7 @@ pub(super) struct CamillaFile {
     pub url: Spanned<String>,
     pub channels: Option<Spanned<i64>>,
     pub aux_faders: Option<Spanned<i64>>,
+    pub config: Option<Spanned<String>>,
 }
 
 /// One `[[surfaces]]`.

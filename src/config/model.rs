@@ -83,6 +83,9 @@ pub struct CamillaConfig {
     pub channels: u8,
     /// Aux faders in use (0–4).
     pub aux_faders: u8,
+    /// CamillaDSP's own config file, for `pupitre check` to compare its filters with what
+    /// pupitre drives (resolved against the config file's folder).
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// One control surface.

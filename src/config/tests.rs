@@ -157,6 +157,7 @@ level = "debug"
                 url: "wss://pi.local:1234/".into(),
                 channels: 2,
                 aux_faders: 0,
+                config: None,
             }),
             surfaces: vec![SurfaceConfig {
                 name: "xtouch".into(),

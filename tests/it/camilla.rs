@@ -20,6 +20,7 @@ fn config(url: &str) -> Config {
         url: url.into(),
         channels: 2,
         aux_faders: 2,
+        config: None,
     });
     c
 }

@@ -147,3 +147,38 @@ fn demo_runs_end_to_end_and_says_what_happens() {
         assert!(log.contains(needle), "demo log lacks {needle:?}:\n{log}");
     }
 }
+
+#[test]
+fn check_compares_a_camilladsp_config_with_what_pupitre_drives() {
+    let out = pupitre(&[
+        "check",
+        "examples/camilladsp/dummy.yml",
+        "examples/camilladsp/pi-dac.yml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("gain/mute on channels 0, 1"));
+
+    let dir = std::env::temp_dir().join(format!("pupitre-cli-camilla-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("pupitre.toml");
+    let yml = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/camilladsp/dummy.yml");
+    let write = |channels: u8| {
+        std::fs::write(
+            &cfg,
+            format!("[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\nchannels = {channels}\nconfig = {:?}\n", yml.display().to_string()),
+        )
+        .unwrap()
+    };
+    write(2);
+    let out = pupitre(&["check", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    write(3);
+    let out = pupitre(&["check", cfg.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no filter \"ch2_gain\" (Gain)"),
+        "{}",
+        text(&out.stderr)
+    );
+}

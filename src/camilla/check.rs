@@ -1,0 +1,133 @@
+//! Does a CamillaDSP config have the filters pupitre drives? (`pupitre check`; the naming
+//! convention is in `examples/camilladsp/README.md`.) Pure: YAML text in, findings out.
+
+use yaml_serde::Value;
+
+/// What a CamillaDSP config offers pupitre.
+#[derive(Debug, Default, PartialEq)]
+pub struct Offer {
+    /// Channels with a `chN_gain` Gain filter, in order.
+    pub gain_channels: Vec<u8>,
+    /// Channels with a `chN_bass` Lowshelf.
+    pub bass_channels: Vec<u8>,
+    /// Channels with a `chN_treble` Highshelf.
+    pub treble_channels: Vec<u8>,
+    /// Aux faders (1–4) some Volume filter uses.
+    pub aux_faders: Vec<u8>,
+}
+
+fn filter<'a>(filters: &'a Value, name: &str) -> Option<&'a Value> {
+    filters.get(name)
+}
+
+fn kind(f: &Value) -> Option<&str> {
+    f.get("type")?.as_str()
+}
+
+fn shelf(f: &Value) -> Option<&str> {
+    f.get("parameters")?.get("type")?.as_str()
+}
+
+/// Read what a config offers; an error names what is wrong with the YAML.
+pub fn offer(yaml: &str) -> Result<Offer, String> {
+    let doc: Value =
+        yaml_serde::from_str(yaml).map_err(|e| format!("not a CamillaDSP config: {e}"))?;
+    let Some(filters) = doc.get("filters") else {
+        return Ok(Offer::default());
+    };
+    let mut o = Offer::default();
+    for c in 0..=255u8 {
+        if filter(filters, &format!("ch{c}_gain")).and_then(kind) == Some("Gain") {
+            o.gain_channels.push(c);
+        }
+        if filter(filters, &format!("ch{c}_bass")).and_then(shelf) == Some("Lowshelf") {
+            o.bass_channels.push(c);
+        }
+        if filter(filters, &format!("ch{c}_treble")).and_then(shelf) == Some("Highshelf") {
+            o.treble_channels.push(c);
+        }
+    }
+    if let Some(map) = filters.as_mapping() {
+        for f in map.values() {
+            if kind(f) == Some("Volume") {
+                let fader = f
+                    .get("parameters")
+                    .and_then(|p| p.get("fader"))
+                    .and_then(Value::as_str);
+                if let Some(n) = fader
+                    .and_then(|s| s.strip_prefix("Aux"))
+                    .and_then(|n| n.parse::<u8>().ok())
+                {
+                    if !o.aux_faders.contains(&n) {
+                        o.aux_faders.push(n);
+                    }
+                }
+            }
+        }
+    }
+    o.aux_faders.sort_unstable();
+    Ok(o)
+}
+
+/// The problems of a config for a pupitre config following `channels` and `aux_faders`.
+pub fn missing(offer: &Offer, channels: u8, aux_faders: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in 0..channels {
+        let need = [
+            (&offer.gain_channels, "gain", "Gain", "gain and mute"),
+            (&offer.bass_channels, "bass", "Biquad Lowshelf", "bass"),
+            (
+                &offer.treble_channels,
+                "treble",
+                "Biquad Highshelf",
+                "treble",
+            ),
+        ];
+        for (have, name, what, for_what) in need {
+            if !have.contains(&c) {
+                out.push(format!(
+                    "no filter \"ch{c}_{name}\" ({what}) for camilla:ch/{c}/{for_what} (the pupitre config follows {channels} channels)"
+                ));
+            }
+        }
+    }
+    for a in 1..=aux_faders {
+        if !offer.aux_faders.contains(&a) {
+            out.push(format!(
+                "no Volume filter on fader Aux{a} for camilla:aux/{a}/volume (the pupitre config uses {aux_faders} Aux faders)"
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DUMMY: &str = include_str!("../../examples/camilladsp/dummy.yml");
+    const PI: &str = include_str!("../../examples/camilladsp/pi-dac.yml");
+
+    #[test]
+    fn the_shipped_configs_offer_two_channels_and_two_aux_faders() {
+        for yaml in [DUMMY, PI] {
+            let o = offer(yaml).unwrap();
+            assert_eq!(o.gain_channels, vec![0, 1]);
+            assert_eq!(o.bass_channels, vec![0, 1]);
+            assert_eq!(o.treble_channels, vec![0, 1]);
+            assert_eq!(o.aux_faders, vec![1, 2]);
+            assert!(missing(&o, 2, 2).is_empty());
+        }
+    }
+
+    #[test]
+    fn missing_filters_are_named() {
+        let o = offer(DUMMY).unwrap();
+        let m = missing(&o, 3, 3);
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert!(m[0].starts_with("no filter \"ch2_gain\" (Gain)"));
+        assert!(m[3].contains("Aux3"));
+        assert!(offer("filters: [unclosed").is_err());
+        assert_eq!(offer("title: x\n").unwrap(), Offer::default());
+    }
+}
