@@ -115,6 +115,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
                 channels: 2,
                 aux_faders: 2,
                 config: None,
+                crossfader: true,
             });
             Some(child)
         }

@@ -14,6 +14,8 @@ pub struct Offer {
     pub treble_channels: Vec<u8>,
     /// Aux faders (1–4) some Volume filter uses.
     pub aux_faders: Vec<u8>,
+    /// Both `xfade_a` and `xfade_b` Gain filters exist.
+    pub crossfader: bool,
 }
 
 fn filter<'a>(filters: &'a Value, name: &str) -> Option<&'a Value> {
@@ -66,12 +68,23 @@ pub fn offer(yaml: &str) -> Result<Offer, String> {
         }
     }
     o.aux_faders.sort_unstable();
+    o.crossfader = ["xfade_a", "xfade_b"]
+        .iter()
+        .all(|n| filter(filters, n).and_then(kind) == Some("Gain"));
     Ok(o)
 }
 
-/// The problems of a config for a pupitre config following `channels` and `aux_faders`.
-pub fn missing(offer: &Offer, channels: u8, aux_faders: u8) -> Vec<String> {
+/// The problems of a config for a pupitre config following `channels` and `aux_faders`, with
+/// or without a crossfader.
+pub fn missing(offer: &Offer, channels: u8, aux_faders: u8, crossfader: bool) -> Vec<String> {
     let mut out = Vec::new();
+    if crossfader && !offer.crossfader {
+        out.push(
+            "no Gain filters \"xfade_a\" and \"xfade_b\" for camilla:crossfader (put them on the \
+             channels of groups A and B)"
+                .to_string(),
+        );
+    }
     for c in 0..channels {
         let need = [
             (&offer.gain_channels, "gain", "Gain", "gain and mute"),
@@ -116,17 +129,19 @@ mod tests {
             assert_eq!(o.bass_channels, vec![0, 1]);
             assert_eq!(o.treble_channels, vec![0, 1]);
             assert_eq!(o.aux_faders, vec![1, 2]);
-            assert!(missing(&o, 2, 2).is_empty());
+            assert!(missing(&o, 2, 2, false).is_empty());
         }
     }
 
     #[test]
     fn missing_filters_are_named() {
         let o = offer(DUMMY).unwrap();
-        let m = missing(&o, 3, 3);
+        let m = missing(&o, 3, 3, false);
         assert_eq!(m.len(), 4, "{m:?}");
         assert!(m[0].starts_with("no filter \"ch2_gain\" (Gain)"));
         assert!(m[3].contains("Aux3"));
+        assert!(offer(DUMMY).unwrap().crossfader);
+        assert!(missing(&offer(PI).unwrap(), 2, 2, true)[0].contains("xfade_a"));
         assert!(offer("filters: [unclosed").is_err());
         assert_eq!(offer("title: x\n").unwrap(), Offer::default());
     }

@@ -24,7 +24,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use super::features::{commands_for, read_command, value_from_json, Feature, SoloState};
+use super::features::{commands_for, read_command, value_from_json, Feature, MixState};
 use super::protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
     Levels, Outcome, Reply, Version,
@@ -90,6 +90,10 @@ fn lost(e: impl std::fmt::Display) -> SessionEnd {
 }
 
 const MAX_MESSAGE: usize = 4 << 20;
+
+/// VU release: a muted channel's meter empties in about a second (at 300 ms it took ~3 s to
+/// fall 45 dB, too slow for a desk; peak hold is the screen's job).
+const VU_RELEASE_MS: f64 = 100.0;
 
 async fn connect(url: &str) -> Result<Ws, SessionEnd> {
     let config = WebSocketConfig::default()
@@ -208,7 +212,7 @@ async fn levels(url: String, v: Version, hz: f64, link: MixerLink, stop: Cancell
         let sub = Command::SubscribeVuLevels {
             max_rate: hz,
             attack: 10.0,
-            release: 300.0,
+            release: VU_RELEASE_MS,
         };
         if ws
             .send(Message::Text(encode(&sub, v).into()))
@@ -272,7 +276,7 @@ pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationT
             settings,
             link,
             written: HashSet::new(),
-            solo: SoloState::default(),
+            mix: MixState::default(),
             pending: HashMap::new(),
             last_write: HashMap::new(),
             was_online: false,
@@ -324,7 +328,8 @@ struct Client {
     link: MixerLink,
     /// Parameters pupitre has written: re-applied after restarts, checked against reloads.
     written: HashSet<ParamId>,
-    solo: SoloState,
+    /// Mutes from solos and the crossfader's gains, derived by pupitre.
+    mix: MixState,
     /// Writes waiting for their parameter's interval.
     pending: HashMap<ParamId, Value>,
     last_write: HashMap<ParamId, Instant>,
@@ -447,7 +452,7 @@ impl Client {
         p: &ParamId,
         value: &Value,
     ) -> Result<(), SessionEnd> {
-        for cmd in commands_for(p, value, &mut self.solo) {
+        for cmd in commands_for(p, value, &mut self.mix) {
             let cmd = self.for_version(cmd, v);
             let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
             if let Outcome::Error { kind, message } = &reply.result {
@@ -477,24 +482,27 @@ impl Client {
         let mut n = 0;
         for (p, value) in &known {
             if let Some(f @ (Feature::Mute(_) | Feature::Solo(_))) = Feature::of(p) {
-                self.solo
+                self.mix
+                    .solo
                     .set(&f, matches!(value, Value::Index(i) if *i != 0));
             }
         }
         for (p, value) in known {
-            if self.written.contains(&p) || matches!(Feature::of(&p), Some(Feature::Solo(_))) {
+            // Solo and the crossfader live only in pupitre: always pupitre's to apply.
+            let pupitres = matches!(
+                Feature::of(&p),
+                Some(Feature::Solo(_) | Feature::Crossfader | Feature::CrossfaderCurve)
+            );
+            if self.written.contains(&p) || pupitres {
                 self.apply(ws, v, &p, &value).await?;
             } else {
                 self.read_back(ws, v, &p).await?;
             }
             n += 1;
         }
-        // Solo-derived mutes, in full.
-        for (c, mute) in self.solo.all() {
-            let cmd = Command::SetConfigValue {
-                pointer: super::features::pointer("gain", c, "mute"),
-                value: serde_json::json!(mute),
-            };
+        // Derived values (solo mutes, crossfader gains), in full.
+        for (pointer, value) in self.mix.derived() {
+            let cmd = Command::SetConfigValue { pointer, value };
             request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
         }
         Ok(n)
@@ -528,19 +536,25 @@ impl Client {
         let mut repaired = 0;
         let written: Vec<ParamId> = self.written.iter().cloned().collect();
         for p in written {
+            // Mutes are checked through their derived form below.
+            if matches!(Feature::of(&p), Some(Feature::Mute(_))) {
+                continue;
+            }
             let (Some(cmd), Some(want)) = (read_command(&p), known.get(&p)) else {
                 continue;
             };
             let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
             let have = reply.value.as_ref().and_then(|j| value_from_json(&p, j));
-            let effective = match Feature::of(&p) {
-                Some(Feature::Mute(c)) => {
-                    Some(Value::Index(u32::from(self.solo.effective_mute(c))))
-                }
-                _ => Some(want.clone()),
-            };
-            if have != effective && !self.pending.contains_key(&p) {
+            if have.as_ref() != Some(want) && !self.pending.contains_key(&p) {
                 self.apply(ws, v, &p, want).await?;
+                repaired += 1;
+            }
+        }
+        for (pointer, value) in self.mix.derived() {
+            let t = self.settings.timing.request_timeout;
+            let reply = request(ws, &Command::GetConfigValue(pointer.clone()), v, t).await?;
+            if reply.value.as_ref() != Some(&value) {
+                request(ws, &Command::SetConfigValue { pointer, value }, v, t).await?;
                 repaired += 1;
             }
         }

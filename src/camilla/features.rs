@@ -8,7 +8,11 @@
 //! | `camilla:ch/N/gain`, `ch/N/mute` | `/filters/chN_gain/parameters/{gain,mute}` |
 //! | `camilla:ch/N/bass`, `ch/N/treble` | `/filters/chN_{bass,treble}/parameters/gain` |
 //! | `camilla:ch/N/solo` | none: pupitre mutes the other channels' `chN_gain` and restores them |
+//! | `camilla:crossfader`, `crossfader/curve` | `/filters/xfade_{a,b}/parameters/{gain,mute}` |
+//! | `camilla:filter/NAME/{gain,freq,q,mute}` | `/filters/NAME/parameters/…` (any named filter) |
 //!
+//! The crossfader's groups are wherever the CamillaDSP config puts its `xfade_a` and `xfade_b`
+//! Gain filters; pupitre sets their gains from the position and the curve.
 //! Every value is clamped here before it is sent: the server does not range-check shelf gains
 //! (`camilladsp.md` §5: `gain: 99` was accepted and clipped 2091 samples).
 
@@ -17,7 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::protocol::Command;
-use crate::desk::{Db, ParamId, Value};
+use crate::desk::{law, Db, Normalized, ParamId, Value};
 
 /// Main and Aux fader range CamillaDSP accepts (`camilladsp.md` §5).
 pub const FADER_RANGE_DB: (f64, f64) = (-150.0, 50.0);
@@ -47,6 +51,79 @@ pub enum Feature {
     Bass(u8),
     /// A channel's treble shelf gain.
     Treble(u8),
+    /// The crossfader position (0 all A, 1 all B).
+    Crossfader,
+    /// The crossfader curve.
+    CrossfaderCurve,
+    /// A parameter of any named filter.
+    Filter {
+        /// The filter's name in the CamillaDSP config.
+        name: String,
+        /// Which parameter.
+        param: FilterParam,
+    },
+}
+
+/// The common filter parameters reachable by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FilterParam {
+    /// Gain in dB.
+    Gain,
+    /// Frequency in Hz.
+    Freq,
+    /// Q.
+    Q,
+    /// Mute (Gain filters).
+    Mute,
+}
+
+impl FilterParam {
+    fn field(self) -> &'static str {
+        match self {
+            FilterParam::Gain => "gain",
+            FilterParam::Freq => "freq",
+            FilterParam::Q => "q",
+            FilterParam::Mute => "mute",
+        }
+    }
+}
+
+/// Crossfader curves (`camilla:crossfader/curve`: 0 equal-power, the default; 1 linear; 2 cut).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Curve {
+    /// Amplitudes 1−x and x: −6 dB each in the middle.
+    Linear,
+    /// cos and sin of x·90°: constant power, −3 dB each in the middle.
+    #[default]
+    EqualPower,
+    /// Both at full level except within 5 % of an end (a DJ's scratch curve).
+    Cut,
+}
+
+impl Curve {
+    fn from_index(i: u32) -> Curve {
+        match i {
+            1 => Curve::Linear,
+            2 => Curve::Cut,
+            _ => Curve::EqualPower,
+        }
+    }
+
+    /// The amplitudes of groups A and B at position `x`.
+    pub fn amplitudes(self, x: f64) -> (f64, f64) {
+        let x = x.clamp(0.0, 1.0);
+        match self {
+            Curve::Linear => (1.0 - x, x),
+            Curve::EqualPower => {
+                let a = x * std::f64::consts::FRAC_PI_2;
+                (a.cos(), a.sin())
+            }
+            Curve::Cut => (
+                if x >= 0.95 { 0.0 } else { 1.0 },
+                if x <= 0.05 { 0.0 } else { 1.0 },
+            ),
+        }
+    }
 }
 
 impl Feature {
@@ -64,6 +141,18 @@ impl Feature {
             ["ch", c, "solo"] => Feature::Solo(n(c)?),
             ["ch", c, "bass"] => Feature::Bass(n(c)?),
             ["ch", c, "treble"] => Feature::Treble(n(c)?),
+            ["crossfader"] => Feature::Crossfader,
+            ["crossfader", "curve"] => Feature::CrossfaderCurve,
+            ["filter", name, leaf] => Feature::Filter {
+                name: (*name).to_owned(),
+                param: match *leaf {
+                    "gain" => FilterParam::Gain,
+                    "freq" => FilterParam::Freq,
+                    "q" => FilterParam::Q,
+                    "mute" => FilterParam::Mute,
+                    _ => return None,
+                },
+            },
             _ => return None,
         })
     }
@@ -144,8 +233,62 @@ impl SoloState {
     }
 }
 
-/// The commands that apply `value` to `param` (clamped). Mutes and solos go through `solo`.
-pub fn commands_for(param: &ParamId, value: &Value, solo: &mut SoloState) -> Vec<Command> {
+/// What pupitre derives rather than sets one to one: mutes from solos, and the crossfader
+/// groups' gains from its position and curve.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MixState {
+    /// Mutes and solos.
+    pub solo: SoloState,
+    /// Crossfader position and curve, once the desk has one.
+    pub crossfader: Option<(f64, Curve)>,
+}
+
+impl MixState {
+    /// Every derived value CamillaDSP must hold: (JSON pointer, value).
+    pub fn derived(&self) -> Vec<(String, serde_json::Value)> {
+        let mut out: Vec<(String, serde_json::Value)> = self
+            .solo
+            .all()
+            .into_iter()
+            .map(|(c, mute)| (pointer("gain", c, "mute"), json!(mute)))
+            .collect();
+        if let Some((x, curve)) = self.crossfader {
+            let (a, b) = curve.amplitudes(x);
+            for (group, amp) in [("a", a), ("b", b)] {
+                // cos(90°) is 6e-17, not 0: below −120 dB a group is muted, not attenuated.
+                let silent = amp < 1e-6;
+                let gain = if silent {
+                    0.0
+                } else {
+                    Db::from_amplitude(amp).get().max(GAIN_RANGE_DB.0)
+                };
+                // Round to 0.01 dB so the value read back compares equal.
+                out.push((
+                    format!("/filters/xfade_{group}/parameters/gain"),
+                    json!((gain * 100.0).round() / 100.0),
+                ));
+                out.push((
+                    format!("/filters/xfade_{group}/parameters/mute"),
+                    json!(silent),
+                ));
+            }
+        }
+        out
+    }
+
+    fn crossfader_commands(&self) -> Vec<Command> {
+        self.derived()
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("/filters/xfade_"))
+            .map(|(pointer, value)| Command::SetConfigValue { pointer, value })
+            .collect()
+    }
+}
+
+/// The commands that apply `value` to `param` (clamped). Mutes, solos and the crossfader go
+/// through `mix`, which derives what CamillaDSP must hold.
+pub fn commands_for(param: &ParamId, value: &Value, mix: &mut MixState) -> Vec<Command> {
+    let solo = &mut mix.solo;
     let Some(feature) = Feature::of(param) else {
         return Vec::new();
     };
@@ -180,6 +323,39 @@ pub fn commands_for(param: &ParamId, value: &Value, solo: &mut SoloState) -> Vec
                 value: json!(mute),
             })
             .collect(),
+        Feature::Crossfader => {
+            let x = param.kind().normalized(value).get();
+            let curve = mix.crossfader.map_or(Curve::default(), |(_, c)| c);
+            mix.crossfader = Some((x, curve));
+            mix.crossfader_commands()
+        }
+        Feature::CrossfaderCurve => {
+            let Value::Index(i) = value else {
+                return Vec::new();
+            };
+            let x = mix.crossfader.map_or(0.5, |(x, _)| x);
+            mix.crossfader = Some((x, Curve::from_index(*i)));
+            mix.crossfader_commands()
+        }
+        Feature::Filter { name, param: fp } => {
+            let value = match fp {
+                FilterParam::Gain => db_of(param, value, (-24.0, 24.0)).map(|db| json!(db)),
+                FilterParam::Freq => Some(json!(
+                    (law::eq_freq_hz(param.kind().normalized(value).get()) * 10.0).round() / 10.0
+                )),
+                FilterParam::Q => Some(json!(
+                    (law::eq_q(param.kind().normalized(value).get()) * 1000.0).round() / 1000.0
+                )),
+                FilterParam::Mute => Some(json!(on(value))),
+            };
+            value
+                .map(|value| Command::SetConfigValue {
+                    pointer: format!("/filters/{name}/parameters/{}", fp.field()),
+                    value,
+                })
+                .into_iter()
+                .collect()
+        }
     }
 }
 
@@ -193,7 +369,10 @@ pub fn read_command(param: &ParamId) -> Option<Command> {
         Feature::Mute(c) => Command::GetConfigValue(pointer("gain", c, "mute")),
         Feature::Bass(c) => Command::GetConfigValue(pointer("bass", c, "gain")),
         Feature::Treble(c) => Command::GetConfigValue(pointer("treble", c, "gain")),
-        Feature::Solo(_) => return None,
+        Feature::Filter { name, param } => {
+            Command::GetConfigValue(format!("/filters/{name}/parameters/{}", param.field()))
+        }
+        Feature::Solo(_) | Feature::Crossfader | Feature::CrossfaderCurve => return None,
     })
 }
 
@@ -210,7 +389,17 @@ pub fn value_from_json(param: &ParamId, json: &serde_json::Value) -> Option<Valu
         // GetFaders: [{"volume": dB, "mute": bool}, …], index 0 = Main.
         Feature::AuxVolume(f) => from_db(json.get(usize::from(f))?.get("volume")?),
         Feature::AuxMute(f) => from_bool(json.get(usize::from(f))?.get("mute")?),
-        Feature::Solo(_) => None,
+        Feature::Filter { param: fp, .. } => match fp {
+            FilterParam::Gain => from_db(json),
+            FilterParam::Mute => from_bool(json),
+            FilterParam::Freq => Some(kind.from_normalized(Normalized::new_clamped(
+                law::eq_freq_from_hz(json.as_f64()?),
+            ))),
+            FilterParam::Q => Some(
+                kind.from_normalized(Normalized::new_clamped(law::eq_q_from_q(json.as_f64()?))),
+            ),
+        },
+        Feature::Solo(_) | Feature::Crossfader | Feature::CrossfaderCurve => None,
     }
 }
 
@@ -242,7 +431,7 @@ mod tests {
 
     #[test]
     fn values_are_clamped_before_they_are_sent() {
-        let mut s = SoloState::default();
+        let mut s = MixState::default();
         let bass = p("camilla:ch/0/bass");
         let v = bass.kind().from_db(Db::try_new(99.0).unwrap()).unwrap();
         assert_eq!(
@@ -266,6 +455,48 @@ mod tests {
                 mute: true
             }]
         );
+    }
+
+    #[test]
+    fn crossfader_curves() {
+        let (a, b) = Curve::EqualPower.amplitudes(0.5);
+        assert!((Db::from_amplitude(a).get() + 3.01).abs() < 0.01 && (a - b).abs() < 1e-12);
+        assert_eq!(Curve::Linear.amplitudes(0.25), (0.75, 0.25));
+        assert_eq!(Curve::Cut.amplitudes(0.5), (1.0, 1.0));
+        assert_eq!(Curve::Cut.amplitudes(1.0), (0.0, 1.0));
+        let mut mix = MixState::default();
+        let xf = p("camilla:crossfader");
+        let cmds = commands_for(&xf, &Value::Level(Normalized::new_clamped(0.0)), &mut mix);
+        assert!(cmds.contains(&Command::SetConfigValue {
+            pointer: "/filters/xfade_b/parameters/mute".into(),
+            value: json!(true)
+        }));
+        assert!(cmds.contains(&Command::SetConfigValue {
+            pointer: "/filters/xfade_a/parameters/gain".into(),
+            value: json!(0.0)
+        }));
+        let curve = p("camilla:crossfader/curve");
+        let cmds = commands_for(&curve, &Value::Index(1), &mut mix);
+        assert_eq!(cmds.len(), 4);
+        assert_eq!(mix.crossfader, Some((0.0, Curve::Linear)));
+    }
+
+    #[test]
+    fn any_named_filter() {
+        let mut mix = MixState::default();
+        let f = p("camilla:filter/Treble/freq");
+        let v = f
+            .kind()
+            .from_normalized(Normalized::new_clamped(law::eq_freq_from_hz(1000.0)));
+        let cmds = commands_for(&f, &v, &mut mix);
+        let [Command::SetConfigValue { pointer, value }] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(pointer, "/filters/Treble/parameters/freq");
+        assert!((value.as_f64().unwrap() - 1000.0).abs() < 40.0, "{value}");
+        let back = value_from_json(&f, value).unwrap();
+        assert_eq!(back, v);
+        assert!(ParamId::parse("camilla:filter/bad name/gain").is_err());
     }
 
     #[test]

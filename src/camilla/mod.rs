@@ -10,8 +10,8 @@ pub mod testing;
 
 pub use client::{run, CamillaSettings, CamillaTiming};
 pub use features::{
-    commands_for, pointer, read_command, value_from_json, Feature, SoloState, FADER_RANGE_DB,
-    GAIN_RANGE_DB, TONE_RANGE_DB,
+    commands_for, pointer, read_command, value_from_json, Curve, Feature, FilterParam, MixState,
+    SoloState, FADER_RANGE_DB, GAIN_RANGE_DB, TONE_RANGE_DB,
 };
 pub use protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,

@@ -199,6 +199,7 @@ fn camilla_config(c: CamillaFile, config_path: &Path, diags: &mut Diagnostics) -
         channels,
         aux_faders,
         config,
+        crossfader: c.crossfader,
     }
 }
 

@@ -56,6 +56,8 @@ pub(super) struct CamillaFile {
     pub channels: Option<Spanned<i64>>,
     pub aux_faders: Option<Spanned<i64>>,
     pub config: Option<Spanned<String>>,
+    #[serde(default)]
+    pub crossfader: bool,
 }
 
 /// One `[[surfaces]]`.

@@ -107,6 +107,10 @@ impl Config {
                 paths.push(format!("aux/{a}/volume"));
                 paths.push(format!("aux/{a}/mute"));
             }
+            if c.crossfader {
+                paths.push("crossfader".to_string());
+                paths.push("crossfader/curve".to_string());
+            }
             for ch in 0..c.channels {
                 for leaf in ["gain", "mute", "solo", "bass", "treble"] {
                     paths.push(format!("ch/{ch}/{leaf}"));

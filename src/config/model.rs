@@ -86,6 +86,8 @@ pub struct CamillaConfig {
     /// CamillaDSP's own config file, for `pupitre check` to compare its filters with what
     /// pupitre drives (resolved against the config file's folder).
     pub config: Option<std::path::PathBuf>,
+    /// A crossfader between the `xfade_a` and `xfade_b` Gain filters.
+    pub crossfader: bool,
 }
 
 /// One control surface.

@@ -158,6 +158,7 @@ level = "debug"
                 channels: 2,
                 aux_faders: 0,
                 config: None,
+                crossfader: false,
             }),
             surfaces: vec![SurfaceConfig {
                 name: "xtouch".into(),

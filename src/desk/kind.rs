@@ -93,6 +93,11 @@ pub enum ParamKind {
         /// Longest accepted name; longer ones are cut.
         max_len: usize,
     },
+    /// A position along a travel, shown in percent (a crossfader: 0 % all A, 100 % all B).
+    Fraction {
+        /// Grid steps across the travel.
+        steps: u32,
+    },
     /// A gain in dB on a linear range (CamillaDSP volumes, bass, treble).
     Gain {
         /// Bottom of the range.
@@ -116,6 +121,7 @@ impl fmt::Display for ParamKind {
             ParamKind::EqQ => "EQ Q",
             ParamKind::Choice { .. } => "choice",
             ParamKind::Name { .. } => "name",
+            ParamKind::Fraction { .. } => "position",
             ParamKind::Gain { .. } => "gain",
         };
         f.write_str(name)
@@ -135,6 +141,7 @@ impl ParamKind {
             ParamKind::EqQ => Some(law::EQ_Q_STEPS),
             ParamKind::Choice { count } => Some(count.saturating_sub(1).max(1)),
             ParamKind::Name { .. } => None,
+            ParamKind::Fraction { steps } => Some(steps.max(1)),
             ParamKind::Gain {
                 min_db,
                 max_db,
@@ -147,7 +154,9 @@ impl ParamKind {
     pub fn default_value(&self) -> Value {
         match *self {
             ParamKind::Fader | ParamKind::SendLevel => Value::Level(Normalized::MIN),
-            ParamKind::Pan | ParamKind::EqGain => Value::Level(Normalized::new_clamped(0.5)),
+            ParamKind::Pan | ParamKind::EqGain | ParamKind::Fraction { .. } => {
+                Value::Level(Normalized::new_clamped(0.5))
+            }
             ParamKind::EqFreq | ParamKind::EqQ => Value::Level(Normalized::new_clamped(0.5)),
             ParamKind::Switch | ParamKind::Choice { .. } => Value::Index(0),
             ParamKind::Name { .. } => Value::Text(Arc::from("")),
@@ -337,6 +346,7 @@ impl ParamKind {
                 }
             }
             (ParamKind::EqQ, Value::Level(n)) => format!("Q {:.2}", law::eq_q(n.get())),
+            (ParamKind::Fraction { .. }, Value::Level(n)) => format!("{:.0} %", n.get() * 100.0),
             (_, other) => other.to_string(),
         }
     }

@@ -341,6 +341,13 @@ fn strip_tail(tail: &[&str], rules: &StripRules) -> Result<ParamKind, String> {
     }
 }
 
+fn filter_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// CamillaDSP parameters pupitre exposes as desk controls.
 fn camilla_kind(path: &str) -> Result<ParamKind, String> {
     const VOLUME: ParamKind = ParamKind::Gain {
@@ -378,9 +385,28 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
                 _ => Err("a channel has gain, mute, solo, bass and treble".into()),
             }
         }
+        ["crossfader"] => Ok(ParamKind::Fraction { steps: 100 }),
+        ["crossfader", "curve"] => Ok(ParamKind::Choice { count: 3 }),
+        // Any named filter's common parameters; ranges as a surface needs them (gain ±24 dB in
+        // 0.1 dB, frequency and Q on the EQ laws), clamped before sending.
+        ["filter", name, leaf] if filter_name_ok(name) => match *leaf {
+            "gain" => Ok(ParamKind::Gain {
+                min_db: -24.0,
+                max_db: 24.0,
+                step_db: 0.1,
+            }),
+            "freq" => Ok(ParamKind::EqFreq),
+            "q" => Ok(ParamKind::EqQ),
+            "mute" => Ok(ParamKind::Switch),
+            _ => Err("a filter parameter is gain, freq, q or mute".into()),
+        },
+        ["filter", ..] => {
+            Err("a filter is filter/NAME/PARAM, NAME in letters, digits, _ and -".into())
+        }
         _ => Err(
-            "CamillaDSP parameters are main/{volume,mute}, aux/N/{volume,mute} and \
-                  ch/N/{gain,mute,solo,bass,treble}"
+            "CamillaDSP parameters are main/{volume,mute}, aux/N/{volume,mute}, \
+             ch/N/{gain,mute,solo,bass,treble}, crossfader, crossfader/curve and \
+             filter/NAME/{gain,freq,q,mute}"
                 .into(),
         ),
     }

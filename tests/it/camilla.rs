@@ -14,6 +14,10 @@ use crate::support::camilla::{dummy_config, CamillaServer};
 use crate::support::within;
 
 fn config(url: &str) -> Config {
+    config_with(url, false)
+}
+
+fn config_with(url: &str, crossfader: bool) -> Config {
     let mut c = Config::demo("127.0.0.1:9".parse().unwrap());
     c.x32 = None;
     c.camilla = Some(CamillaConfig {
@@ -21,13 +25,21 @@ fn config(url: &str) -> Config {
         channels: 2,
         aux_faders: 2,
         config: None,
+        crossfader,
     });
     c
 }
 
 async fn start(server: &CamillaServer) -> (Service, DeskHandle) {
-    let service =
-        Service::start(&config(&server.url()), CancellationToken::new()).expect("service");
+    start_with(server, false).await
+}
+
+async fn start_with(server: &CamillaServer, crossfader: bool) -> (Service, DeskHandle) {
+    let service = Service::start(
+        &config_with(&server.url(), crossfader),
+        CancellationToken::new(),
+    )
+    .expect("service");
     let desk = service.desk().clone();
     within(5.0, "CamillaDSP online", async {
         desk.link_status(MixerId::Camilla)
@@ -82,6 +94,40 @@ async fn playback_until(desk: &DeskHandle, channel: u8, ok: impl Fn(Db) -> bool)
     }
 }
 
+/// A channel's playback level once the (VU-smoothed) meter has settled: three frames in a row
+/// within 0.05 dB.
+async fn settled(desk: &DeskHandle, channel: u8) -> f64 {
+    let mut rx = desk.meters().subscribe(MixerId::Camilla);
+    let mut last = f64::NAN;
+    let mut steady = 0;
+    within(5.0, "a settled level", async {
+        loop {
+            rx.changed().await.unwrap();
+            let Some(l) = rx
+                .borrow_and_update()
+                .channels
+                .get(&(Side::Playback, channel))
+                .map(|l| l.rms)
+            else {
+                continue;
+            };
+            if l.is_silence() {
+                continue;
+            }
+            steady = if (l.get() - last).abs() < 0.05 {
+                steady + 1
+            } else {
+                0
+            };
+            last = l.get();
+            if steady >= 3 {
+                return last;
+            }
+        }
+    })
+    .await
+}
+
 /// Ask the real server directly, as another client would.
 async fn config_value(url: &str, pointer: &str) -> serde_json::Value {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
@@ -115,7 +161,7 @@ async fn instant_playback(url: &str, channel: usize) -> f64 {
 }
 
 /// A muted channel: the server's instantaneous level reads its silence floor, and the streamed
-/// meter (VU ballistics, 300 ms release: it falls about 29 dB/s) drops below −60 dBFS.
+/// meter (VU ballistics, 100 ms release) drops below −60 dBFS.
 async fn muted(desk: &DeskHandle, url: &str, channel: u8) {
     within(
         3.0,
@@ -403,4 +449,155 @@ async fn hostile_or_broken_servers_are_logged_and_reconnected_without_panic() {
     for s in services {
         s.shutdown(Duration::from_secs(2)).await;
     }
+}
+
+async fn main_state(url: &str, cmd: &str) -> serde_json::Value {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::Text(
+        serde_json::json!({"command": cmd}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+    while let Some(Ok(m)) = ws.next().await {
+        if let Message::Text(t) = m {
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            if v["reply"] == cmd {
+                return v["value"].clone();
+            }
+        }
+    }
+    panic!("no reply to {cmd}")
+}
+
+async fn until_value(
+    url: &str,
+    what: &str,
+    read: impl AsyncFn(&str) -> serde_json::Value,
+    want: serde_json::Value,
+) {
+    within(3.0, what, async {
+        while read(url).await != want {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_aux_treble_filters_and_crossfader_round_trip_on_the_real_server() {
+    let server = CamillaServer::start(&dummy_config());
+    let (service, desk) = start(&server).await;
+    let url = server.url();
+
+    set_db(&desk, "camilla:main/volume", -10.0).await;
+    set_switch(&desk, "camilla:main/mute", true).await;
+    set_db(&desk, "camilla:aux/2/volume", -4.5).await;
+    set_switch(&desk, "camilla:aux/2/mute", true).await;
+    set_db(&desk, "camilla:ch/1/treble", -3.5).await;
+    until_value(
+        &url,
+        "main volume",
+        async |u| main_state(u, "GetVolume").await,
+        serde_json::json!(-10.0),
+    )
+    .await;
+    until_value(
+        &url,
+        "main mute",
+        async |u| main_state(u, "GetMute").await,
+        serde_json::json!(true),
+    )
+    .await;
+    until_value(
+        &url,
+        "aux 2",
+        async |u| main_state(u, "GetFaders").await[2].clone(),
+        serde_json::json!({"volume": -4.5, "mute": true}),
+    )
+    .await;
+    until_value(
+        &url,
+        "treble",
+        async |u| config_value(u, "/filters/ch1_treble/parameters/gain").await,
+        serde_json::json!(-3.5),
+    )
+    .await;
+    set_switch(&desk, "camilla:main/mute", false).await;
+    set_db(&desk, "camilla:main/volume", 0.0).await;
+    set_switch(&desk, "camilla:aux/2/mute", false).await;
+    set_db(&desk, "camilla:aux/2/volume", 0.0).await;
+    set_db(&desk, "camilla:ch/1/treble", 0.0).await;
+
+    // Any named filter: the treble shelf's corner frequency.
+    let freq = p("camilla:filter/ch0_treble/freq");
+    let value = freq
+        .kind()
+        .from_normalized(pupitre::desk::Normalized::new_clamped(
+            pupitre::desk::law::eq_freq_from_hz(2000.0),
+        ));
+    desk.send(Intent {
+        param: freq.clone(),
+        op: Op::Set(value),
+        origin: Origin::Ui,
+    })
+    .await
+    .unwrap();
+    within(3.0, "filter freq", async {
+        loop {
+            let hz = config_value(&url, "/filters/ch0_treble/parameters/freq")
+                .await
+                .as_f64()
+                .unwrap_or(0.0);
+            if (hz - 2000.0).abs() < 80.0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    })
+    .await;
+
+    // The crossfader is in its own test (its default centre position takes 3 dB off each side).
+    service.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crossfader_follows_its_curve_on_the_real_server() {
+    let server = CamillaServer::start(&dummy_config());
+    let (service, desk) = start_with(&server, true).await;
+    let url = server.url();
+    let xf = |x: f64| Intent {
+        param: p("camilla:crossfader"),
+        op: Op::Normalized(pupitre::desk::Normalized::new_clamped(x)),
+        origin: Origin::Surface("deck".into()),
+    };
+    // All A: B is silent, A at its full level; all B: the reverse.
+    desk.send(xf(0.0)).await.unwrap();
+    muted(&desk, &url, 1).await;
+    let full0 = settled(&desk, 0).await;
+    desk.send(xf(1.0)).await.unwrap();
+    muted(&desk, &url, 0).await;
+    let full1 = settled(&desk, 1).await;
+    // Equal power (the default): −3 dB each at the centre.
+    desk.send(xf(0.5)).await.unwrap();
+    within(
+        3.0,
+        "A −3 dB",
+        playback_until(&desk, 0, |d| (d.get() - (full0 - 3.0)).abs() <= 0.5),
+    )
+    .await;
+    within(
+        3.0,
+        "B −3 dB",
+        playback_until(&desk, 1, |d| (d.get() - (full1 - 3.0)).abs() <= 0.5),
+    )
+    .await;
+    // Linear (curve 1): −6 dB each at the centre.
+    set_switch(&desk, "camilla:crossfader/curve", true).await;
+    within(
+        3.0,
+        "A −6 dB",
+        playback_until(&desk, 0, |d| (d.get() - (full0 - 6.0)).abs() <= 0.5),
+    )
+    .await;
+    service.shutdown(Duration::from_secs(2)).await;
 }
