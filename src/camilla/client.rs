@@ -95,6 +95,9 @@ const MAX_MESSAGE: usize = 4 << 20;
 /// fall 45 dB, too slow for a desk; peak hold is the screen's job).
 const VU_RELEASE_MS: f64 = 100.0;
 
+/// How long the clip lamps stay lit after clipped samples were counted.
+const CLIP_HOLD: Duration = Duration::from_secs(2);
+
 async fn connect(url: &str) -> Result<Ws, SessionEnd> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
@@ -141,6 +144,56 @@ async fn request(
         .map_err(|_| lost(format!("no reply to {want} in {wait:?}")))?
 }
 
+/// [`request`], with CamillaDSP 3's missing commands done the long way: it has no
+/// `GetConfigValue`/`SetConfigValue` (`camilladsp.md` §4), so the whole config is read as JSON,
+/// edited at the pointer and sent back with `SetConfigJson`.
+async fn ask(ws: &mut Ws, cmd: &Command, v: Version, wait: Duration) -> Result<Reply, SessionEnd> {
+    if v != Version::V3 {
+        return request(ws, cmd, v, wait).await;
+    }
+    match cmd {
+        Command::GetConfigValue(pointer) => {
+            let whole = request(ws, &Command::GetConfigJson, v, wait).await?;
+            let value = whole
+                .config_json()
+                .and_then(|c| c.pointer(pointer).cloned());
+            Ok(Reply {
+                name: "GetConfigValue".into(),
+                result: Outcome::Ok,
+                value,
+            })
+        }
+        Command::SetConfigValue { pointer, value } => {
+            let whole = request(ws, &Command::GetConfigJson, v, wait).await?;
+            let Some(mut config) = whole.config_json() else {
+                return Ok(Reply {
+                    name: "SetConfigValue".into(),
+                    result: Outcome::Error {
+                        kind: "NoConfig".into(),
+                        message: Some("GetConfigJson gave no config".into()),
+                    },
+                    value: None,
+                });
+            };
+            match config.pointer_mut(pointer) {
+                Some(slot) => *slot = value.clone(),
+                None => {
+                    return Ok(Reply {
+                        name: "SetConfigValue".into(),
+                        result: Outcome::Error {
+                            kind: "InvalidRequestError".into(),
+                            message: Some(format!("no {pointer} in the active config")),
+                        },
+                        value: None,
+                    })
+                }
+            }
+            request(ws, &Command::SetConfigJson(config.to_string()), v, wait).await
+        }
+        other => request(ws, other, v, wait).await,
+    }
+}
+
 async fn version(ws: &mut Ws, wait: Duration) -> Result<(Version, String), SessionEnd> {
     ws.send(Message::Text(
         encode(&Command::GetVersion, Version::V5).into(),
@@ -179,7 +232,14 @@ fn db(x: f64) -> Db {
     }
 }
 
-fn frame(levels: &Levels, seq: u64) -> MeterFrame {
+/// Until when the clip lamps stay lit after CamillaDSP's clipped-sample count rose.
+type ClipUntil = std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>;
+
+fn frame(levels: &Levels, seq: u64, clip: &ClipUntil) -> MeterFrame {
+    let counted = clip
+        .lock()
+        .map(|u| u.is_some_and(|t| std::time::Instant::now() < t))
+        .unwrap_or(false);
     let mut f = MeterFrame::empty(MixerId::Camilla);
     f.seq = seq;
     for (side, rms, peak) in [
@@ -190,10 +250,12 @@ fn frame(levels: &Levels, seq: u64) -> MeterFrame {
             let p = peak.get(i).copied().unwrap_or(*r);
             f.channels.insert(
                 (side, i as u8),
+                // A peak above 0 dBFS, or clipped samples counted by CamillaDSP: it counts
+                // them for the whole output, so a rise lights every playback channel's lamp.
                 ChannelLevel {
                     rms: db(*r),
                     peak: db(p),
-                    clipped: p > 0.0,
+                    clipped: p > 0.0 || (counted && side == Side::Playback),
                 },
             );
         }
@@ -202,7 +264,14 @@ fn frame(levels: &Levels, seq: u64) -> MeterFrame {
 }
 
 /// The levels connection: subscribe (v5) or poll (v4/v3) until it fails or `stop`.
-async fn levels(url: String, v: Version, hz: f64, link: MixerLink, stop: CancellationToken) {
+async fn levels(
+    url: String,
+    v: Version,
+    hz: f64,
+    link: MixerLink,
+    clip: ClipUntil,
+    stop: CancellationToken,
+) {
     let Ok(mut ws) = connect(&url).await else {
         return;
     };
@@ -232,7 +301,7 @@ async fn levels(url: String, v: Version, hz: f64, link: MixerLink, stop: Cancell
             match decode(&t, v) {
                 Ok(Incoming::Event(Event::VuLevels(l))) => {
                     seq += 1;
-                    link.publish_meters(frame(&l, seq));
+                    link.publish_meters(frame(&l, seq, &clip));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -259,7 +328,7 @@ async fn levels(url: String, v: Version, hz: f64, link: MixerLink, stop: Cancell
                 Ok(r) => {
                     if let Some(l) = r.levels() {
                         seq += 1;
-                        link.publish_meters(frame(&l, seq));
+                        link.publish_meters(frame(&l, seq, &clip));
                     }
                 }
                 Err(_) => return,
@@ -281,6 +350,8 @@ pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationT
             last_write: HashMap::new(),
             was_online: false,
             ever_online: false,
+            clipped_seen: None,
+            clip_until: ClipUntil::default(),
         };
         let mut delay = client.settings.timing.backoff_min;
         let mut warned = false;
@@ -337,6 +408,10 @@ struct Client {
     was_online: bool,
     /// Some session reached online (a later failure is a loss, an earlier one is not).
     ever_online: bool,
+    /// CamillaDSP's clipped-sample count at the last status poll.
+    clipped_seen: Option<u64>,
+    /// Clip lamps lit until then (shared with the levels task).
+    clip_until: ClipUntil,
 }
 
 impl Client {
@@ -360,6 +435,7 @@ impl Client {
             v,
             t.levels_hz,
             self.link.clone(),
+            self.clip_until.clone(),
             levels_stop.clone(),
         ));
         let _guard = levels_stop.drop_guard();
@@ -453,23 +529,12 @@ impl Client {
         value: &Value,
     ) -> Result<(), SessionEnd> {
         for cmd in commands_for(p, value, &mut self.mix) {
-            let cmd = self.for_version(cmd, v);
-            let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+            let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
             if let Outcome::Error { kind, message } = &reply.result {
                 warn!(param = %p, %kind, message = message.as_deref().unwrap_or(""), "CamillaDSP refused a write");
             }
         }
         Ok(())
-    }
-
-    /// v3 has no SetConfigValue: that case is reported rather than silently dropped.
-    fn for_version(&self, cmd: Command, v: Version) -> Command {
-        if v == Version::V3 {
-            if let Command::SetConfigValue { pointer, .. } = &cmd {
-                warn!(%pointer, "CamillaDSP 3 cannot change one config value; upgrade to v4 or later");
-            }
-        }
-        cmd
     }
 
     /// After a (re)connect: what pupitre wrote goes back; everything else is read.
@@ -503,7 +568,7 @@ impl Client {
         // Derived values (solo mutes, crossfader gains), in full.
         for (pointer, value) in self.mix.derived() {
             let cmd = Command::SetConfigValue { pointer, value };
-            request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+            ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
         }
         Ok(n)
     }
@@ -512,7 +577,7 @@ impl Client {
         let Some(cmd) = read_command(p) else {
             return Ok(());
         };
-        let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+        let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
         if let Some(value) = reply.value.as_ref().and_then(|j| value_from_json(p, j)) {
             self.link
                 .report_resync(p.clone(), value)
@@ -543,7 +608,7 @@ impl Client {
             let (Some(cmd), Some(want)) = (read_command(&p), known.get(&p)) else {
                 continue;
             };
-            let reply = request(ws, &cmd, v, self.settings.timing.request_timeout).await?;
+            let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
             let have = reply.value.as_ref().and_then(|j| value_from_json(&p, j));
             if have.as_ref() != Some(want) && !self.pending.contains_key(&p) {
                 self.apply(ws, v, &p, want).await?;
@@ -552,9 +617,9 @@ impl Client {
         }
         for (pointer, value) in self.mix.derived() {
             let t = self.settings.timing.request_timeout;
-            let reply = request(ws, &Command::GetConfigValue(pointer.clone()), v, t).await?;
+            let reply = ask(ws, &Command::GetConfigValue(pointer.clone()), v, t).await?;
             if reply.value.as_ref() != Some(&value) {
-                request(ws, &Command::SetConfigValue { pointer, value }, v, t).await?;
+                ask(ws, &Command::SetConfigValue { pointer, value }, v, t).await?;
                 repaired += 1;
             }
         }
@@ -574,10 +639,17 @@ impl Client {
         version: &str,
     ) -> Result<(), SessionEnd> {
         let t = self.settings.timing.request_timeout;
-        let state = request(ws, &Command::GetState, v, t).await?;
-        let load = request(ws, &Command::GetProcessingLoad, v, t).await?;
-        let clipped = request(ws, &Command::GetClippedSamples, v, t).await?;
-        let rate = request(ws, &Command::GetCaptureRate, v, t).await?;
+        let state = ask(ws, &Command::GetState, v, t).await?;
+        let load = ask(ws, &Command::GetProcessingLoad, v, t).await?;
+        let clipped = ask(ws, &Command::GetClippedSamples, v, t).await?;
+        let rate = ask(ws, &Command::GetCaptureRate, v, t).await?;
+        let count = clipped.u64().unwrap_or(0);
+        if self.clipped_seen.is_some_and(|before| count > before) {
+            if let Ok(mut until) = self.clip_until.lock() {
+                *until = Some(std::time::Instant::now() + CLIP_HOLD);
+            }
+        }
+        self.clipped_seen = Some(count);
         let peer = format!(
             "CamillaDSP {version}, {}, load {:.1} %, {} Hz, {} clipped",
             state

@@ -601,3 +601,123 @@ async fn the_crossfader_follows_its_curve_on_the_real_server() {
     .await;
     service.shutdown(Duration::from_secs(2)).await;
 }
+
+/// CamillaDSP 3: the v4 wire format without GetConfigValue/SetConfigValue; its config lives
+/// here so that SetConfigJson can be observed.
+static V3_CONFIG: std::sync::Mutex<Option<serde_json::Value>> = std::sync::Mutex::new(None);
+
+fn v3(req: &str) -> Answer {
+    let parsed: serde_json::Value = serde_json::from_str(req).unwrap_or_default();
+    let mut config = V3_CONFIG.lock().unwrap();
+    let cfg = config.get_or_insert_with(|| {
+        serde_json::json!({"filters": {"ch0_gain": {"type": "Gain", "parameters": {"gain": 0.0, "mute": false}}}})
+    });
+    let reply = |name: &str, body: serde_json::Value| {
+        Answer::Reply(serde_json::json!({ name: body }).to_string())
+    };
+    match &parsed {
+        serde_json::Value::String(s) if s == "GetVersion" => reply(
+            "GetVersion",
+            serde_json::json!({"result": "Ok", "value": "3.0.1"}),
+        ),
+        serde_json::Value::String(s) if s == "GetConfigJson" => reply(
+            "GetConfigJson",
+            serde_json::json!({"result": "Ok", "value": cfg.to_string()}),
+        ),
+        serde_json::Value::Object(m) if m.contains_key("SetConfigJson") => {
+            if let Some(text) = m["SetConfigJson"].as_str() {
+                *cfg = serde_json::from_str(text).unwrap_or_default();
+            }
+            reply("SetConfigJson", serde_json::json!({"result": "Ok"}))
+        }
+        serde_json::Value::Object(m)
+            if m.contains_key("GetConfigValue") || m.contains_key("SetConfigValue") =>
+        {
+            Answer::Reply(r#"{"Invalid":{"error":"unknown variant in CamillaDSP 3"}}"#.into())
+        }
+        _ => v4(req),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camilladsp_3_gets_filter_changes_through_the_whole_config() {
+    let mock = MockCamilla::start(v3).await;
+    let mut c = config(&mock.url);
+    if let Some(cd) = &mut c.camilla {
+        cd.channels = 1;
+    }
+    let service = Service::start(&c, CancellationToken::new()).expect("service");
+    let desk = service.desk().clone();
+    within(5.0, "online with v3", async {
+        desk.link_status(MixerId::Camilla)
+            .wait_for(|s| s.state == LinkState::Online)
+            .await
+            .unwrap();
+    })
+    .await;
+    set_db(&desk, "camilla:ch/0/gain", -12.0).await;
+    within(3.0, "gain in the v3 config", async {
+        loop {
+            let gain = V3_CONFIG
+                .lock()
+                .unwrap()
+                .as_ref()
+                .and_then(|c| c.pointer("/filters/ch0_gain/parameters/gain").cloned());
+            if gain == Some(serde_json::json!(-12.0)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        !mock
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.contains("ConfigValue")),
+        "no v4-only commands to v3"
+    );
+    assert_eq!(
+        desk.link_status(MixerId::Camilla).borrow().state,
+        LinkState::Online
+    );
+    service.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clipping_lights_the_clip_lamp_and_is_counted() {
+    let server = CamillaServer::start(&dummy_config());
+    let (service, desk) = start(&server).await;
+    // −15 dBFS + 20 dB: over full scale.
+    set_db(&desk, "camilla:ch/0/gain", 20.0).await;
+    let mut rx = desk.meters().subscribe(MixerId::Camilla);
+    within(3.0, "clip lamp", async {
+        loop {
+            rx.changed().await.unwrap();
+            if rx
+                .borrow_and_update()
+                .channels
+                .get(&(Side::Playback, 0))
+                .is_some_and(|l| l.clipped)
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    let mut status = desk.link_status(MixerId::Camilla);
+    within(3.0, "clipped samples in the status", async {
+        status
+            .wait_for(|s| {
+                s.peer
+                    .as_deref()
+                    .is_some_and(|p| !p.ends_with(" 0 clipped") && p.ends_with(" clipped"))
+            })
+            .await
+            .unwrap();
+    })
+    .await;
+    service.shutdown(Duration::from_secs(2)).await;
+}
