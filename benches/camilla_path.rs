@@ -127,7 +127,7 @@ fn main() {
         // 2. The service with the link and 8 channels of levels at 10 Hz, for 10 s.
         let mut config = Config::demo("127.0.0.1:9".parse().expect("addr"));
         config.x32 = None;
-        config.camilla = Some(CamillaConfig { url: url.clone(), channels: CHANNELS as u8, aux_faders: 0, config: None, crossfader: false });
+        config.camilla = Some(CamillaConfig { url: url.clone(), channels: CHANNELS as u8, aux_faders: 0, config: None, crossfader: false, group_tone: false });
         let service = Service::start(&config, CancellationToken::new()).expect("service");
         let desk = service.desk().clone();
         desk.link_status(MixerId::Camilla).wait_for(|s| s.state == LinkState::Online).await.expect("online");

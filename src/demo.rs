@@ -116,6 +116,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
                 aux_faders: 2,
                 config: None,
                 crossfader: true,
+                group_tone: true,
             });
             Some(child)
         }

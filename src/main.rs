@@ -387,7 +387,15 @@ fn check_config(path: &Path) -> bool {
             let problems = std::fs::read_to_string(file)
                 .map_err(|e| e.to_string())
                 .and_then(|y| camilla_check::offer(&y))
-                .map(|o| camilla_check::missing(&o, cd.channels, cd.aux_faders, cd.crossfader))
+                .map(|o| {
+                    camilla_check::missing(
+                        &o,
+                        cd.channels,
+                        cd.aux_faders,
+                        cd.crossfader,
+                        cd.group_tone,
+                    )
+                })
                 .unwrap_or_else(|e| vec![e]);
             for p in &problems {
                 eprintln!("{}: {p}", file.display());
@@ -438,13 +446,14 @@ fn check_camilla_file(path: &Path) -> bool {
             };
             println!(
                 "{}: ok — CamillaDSP config; pupitre can drive gain/mute on channels {}, bass on {}, \
-                 treble on {}, Aux faders {}, crossfader {}",
+                 treble on {}, Aux faders {}, crossfader {}, group tone {}",
                 path.display(),
                 list(&o.gain_channels),
                 list(&o.bass_channels),
                 list(&o.treble_channels),
                 list(&o.aux_faders),
-                if o.crossfader { "yes" } else { "no" }
+                if o.crossfader { "yes" } else { "no" },
+                if o.group_tone { "yes" } else { "no" }
             );
             true
         }

@@ -16,6 +16,8 @@ pub struct Offer {
     pub aux_faders: Vec<u8>,
     /// Both `xfade_a` and `xfade_b` Gain filters exist.
     pub crossfader: bool,
+    /// The group shelves `Bass` (Lowshelf) and `Treble` (Highshelf) exist.
+    pub group_tone: bool,
 }
 
 fn filter<'a>(filters: &'a Value, name: &str) -> Option<&'a Value> {
@@ -68,6 +70,8 @@ pub fn offer(yaml: &str) -> Result<Offer, String> {
         }
     }
     o.aux_faders.sort_unstable();
+    o.group_tone = filter(filters, "Bass").and_then(shelf) == Some("Lowshelf")
+        && filter(filters, "Treble").and_then(shelf) == Some("Highshelf");
     o.crossfader = ["xfade_a", "xfade_b"]
         .iter()
         .all(|n| filter(filters, n).and_then(kind) == Some("Gain"));
@@ -76,8 +80,21 @@ pub fn offer(yaml: &str) -> Result<Offer, String> {
 
 /// The problems of a config for a pupitre config following `channels` and `aux_faders`, with
 /// or without a crossfader.
-pub fn missing(offer: &Offer, channels: u8, aux_faders: u8, crossfader: bool) -> Vec<String> {
+pub fn missing(
+    offer: &Offer,
+    channels: u8,
+    aux_faders: u8,
+    crossfader: bool,
+    group_tone: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
+    if group_tone && !offer.group_tone {
+        out.push(
+            "no group shelves \"Bass\" (Biquad Lowshelf) and \"Treble\" (Biquad Highshelf) for \
+             camilla:bass and camilla:treble"
+                .to_string(),
+        );
+    }
     if crossfader && !offer.crossfader {
         out.push(
             "no Gain filters \"xfade_a\" and \"xfade_b\" for camilla:crossfader (put them on the \
@@ -129,19 +146,19 @@ mod tests {
             assert_eq!(o.bass_channels, vec![0, 1]);
             assert_eq!(o.treble_channels, vec![0, 1]);
             assert_eq!(o.aux_faders, vec![1, 2]);
-            assert!(missing(&o, 2, 2, false).is_empty());
+            assert!(missing(&o, 2, 2, false, true).is_empty());
         }
     }
 
     #[test]
     fn missing_filters_are_named() {
         let o = offer(DUMMY).unwrap();
-        let m = missing(&o, 3, 3, false);
+        let m = missing(&o, 3, 3, false, false);
         assert_eq!(m.len(), 4, "{m:?}");
         assert!(m[0].starts_with("no filter \"ch2_gain\" (Gain)"));
         assert!(m[3].contains("Aux3"));
         assert!(offer(DUMMY).unwrap().crossfader);
-        assert!(missing(&offer(PI).unwrap(), 2, 2, true)[0].contains("xfade_a"));
+        assert!(missing(&offer(PI).unwrap(), 2, 2, true, false)[0].contains("xfade_a"));
         assert!(offer("filters: [unclosed").is_err());
         assert_eq!(offer("title: x\n").unwrap(), Offer::default());
     }

@@ -8,6 +8,7 @@
 //! | `camilla:ch/N/gain`, `ch/N/mute` | `/filters/chN_gain/parameters/{gain,mute}` |
 //! | `camilla:ch/N/bass`, `ch/N/treble` | `/filters/chN_{bass,treble}/parameters/gain` |
 //! | `camilla:ch/N/solo` | none: pupitre mutes the other channels' `chN_gain` and restores them |
+//! | `camilla:bass`, `camilla:treble` | `/filters/{Bass,Treble}/parameters/gain` (group tone) |
 //! | `camilla:crossfader`, `crossfader/curve` | `/filters/xfade_{a,b}/parameters/{gain,mute}` |
 //! | `camilla:filter/NAME/{gain,freq,q,mute}` | `/filters/NAME/parameters/…` (any named filter) |
 //!
@@ -51,6 +52,10 @@ pub enum Feature {
     Bass(u8),
     /// A channel's treble shelf gain.
     Treble(u8),
+    /// The group bass shelf (a filter named `Bass`).
+    GroupBass,
+    /// The group treble shelf (a filter named `Treble`).
+    GroupTreble,
     /// The crossfader position (0 all A, 1 all B).
     Crossfader,
     /// The crossfader curve.
@@ -141,6 +146,8 @@ impl Feature {
             ["ch", c, "solo"] => Feature::Solo(n(c)?),
             ["ch", c, "bass"] => Feature::Bass(n(c)?),
             ["ch", c, "treble"] => Feature::Treble(n(c)?),
+            ["bass"] => Feature::GroupBass,
+            ["treble"] => Feature::GroupTreble,
             ["crossfader"] => Feature::Crossfader,
             ["crossfader", "curve"] => Feature::CrossfaderCurve,
             ["filter", name, leaf] => Feature::Filter {
@@ -315,6 +322,20 @@ pub fn commands_for(param: &ParamId, value: &Value, mix: &mut MixState) -> Vec<C
         Feature::Gain(c) => gain_at("gain", c, GAIN_RANGE_DB).into_iter().collect(),
         Feature::Bass(c) => gain_at("bass", c, TONE_RANGE_DB).into_iter().collect(),
         Feature::Treble(c) => gain_at("treble", c, TONE_RANGE_DB).into_iter().collect(),
+        Feature::GroupBass | Feature::GroupTreble => {
+            let name = if feature == Feature::GroupBass {
+                "Bass"
+            } else {
+                "Treble"
+            };
+            db_of(param, value, TONE_RANGE_DB)
+                .map(|db| Command::SetConfigValue {
+                    pointer: format!("/filters/{name}/parameters/gain"),
+                    value: json!(db),
+                })
+                .into_iter()
+                .collect()
+        }
         Feature::Mute(_) | Feature::Solo(_) => solo
             .set(&feature, on(value))
             .into_iter()
@@ -369,6 +390,8 @@ pub fn read_command(param: &ParamId) -> Option<Command> {
         Feature::Mute(c) => Command::GetConfigValue(pointer("gain", c, "mute")),
         Feature::Bass(c) => Command::GetConfigValue(pointer("bass", c, "gain")),
         Feature::Treble(c) => Command::GetConfigValue(pointer("treble", c, "gain")),
+        Feature::GroupBass => Command::GetConfigValue("/filters/Bass/parameters/gain".into()),
+        Feature::GroupTreble => Command::GetConfigValue("/filters/Treble/parameters/gain".into()),
         Feature::Filter { name, param } => {
             Command::GetConfigValue(format!("/filters/{name}/parameters/{}", param.field()))
         }
@@ -382,9 +405,12 @@ pub fn value_from_json(param: &ParamId, json: &serde_json::Value) -> Option<Valu
     let from_db = |v: &serde_json::Value| kind.from_db(Db::try_new(v.as_f64()?).ok()?);
     let from_bool = |v: &serde_json::Value| Some(Value::Index(u32::from(v.as_bool()?)));
     match Feature::of(param)? {
-        Feature::MainVolume | Feature::Gain(_) | Feature::Bass(_) | Feature::Treble(_) => {
-            from_db(json)
-        }
+        Feature::MainVolume
+        | Feature::Gain(_)
+        | Feature::Bass(_)
+        | Feature::Treble(_)
+        | Feature::GroupBass
+        | Feature::GroupTreble => from_db(json),
         Feature::MainMute | Feature::Mute(_) => from_bool(json),
         // GetFaders: [{"volume": dB, "mute": bool}, …], index 0 = Main.
         Feature::AuxVolume(f) => from_db(json.get(usize::from(f))?.get("volume")?),

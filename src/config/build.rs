@@ -200,6 +200,7 @@ fn camilla_config(c: CamillaFile, config_path: &Path, diags: &mut Diagnostics) -
         aux_faders,
         config,
         crossfader: c.crossfader,
+        group_tone: c.group_tone,
     }
 }
 

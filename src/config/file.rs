@@ -58,6 +58,8 @@ pub(super) struct CamillaFile {
     pub config: Option<Spanned<String>>,
     #[serde(default)]
     pub crossfader: bool,
+    #[serde(default)]
+    pub group_tone: bool,
 }
 
 /// One `[[surfaces]]`.

@@ -107,6 +107,10 @@ impl Config {
                 paths.push(format!("aux/{a}/volume"));
                 paths.push(format!("aux/{a}/mute"));
             }
+            if c.group_tone {
+                paths.push("bass".to_string());
+                paths.push("treble".to_string());
+            }
             if c.crossfader {
                 paths.push("crossfader".to_string());
                 paths.push("crossfader/curve".to_string());

@@ -88,6 +88,8 @@ pub struct CamillaConfig {
     pub config: Option<std::path::PathBuf>,
     /// A crossfader between the `xfade_a` and `xfade_b` Gain filters.
     pub crossfader: bool,
+    /// Group tone controls on the `Bass` and `Treble` shelves (CamillaGUI's names).
+    pub group_tone: bool,
 }
 
 /// One control surface.

@@ -159,6 +159,7 @@ level = "debug"
                 aux_faders: 0,
                 config: None,
                 crossfader: false,
+                group_tone: false,
             }),
             surfaces: vec![SurfaceConfig {
                 name: "xtouch".into(),

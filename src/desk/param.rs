@@ -385,6 +385,8 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
                 _ => Err("a channel has gain, mute, solo, bass and treble".into()),
             }
         }
+        // Group tone controls: the `Bass` and `Treble` shelves CamillaGUI names.
+        ["bass" | "treble"] => Ok(TONE),
         ["crossfader"] => Ok(ParamKind::Fraction { steps: 100 }),
         ["crossfader", "curve"] => Ok(ParamKind::Choice { count: 3 }),
         // Any named filter's common parameters; ranges as a surface needs them (gain ±24 dB in

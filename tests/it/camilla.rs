@@ -26,6 +26,7 @@ fn config_with(url: &str, crossfader: bool) -> Config {
         aux_faders: 2,
         config: None,
         crossfader,
+        group_tone: true,
     });
     c
 }
@@ -718,6 +719,37 @@ async fn clipping_lights_the_clip_lamp_and_is_counted() {
             .await
             .unwrap();
     })
+    .await;
+    service.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_tone_moves_every_channel_and_is_clamped() {
+    let server = CamillaServer::start(&dummy_config());
+    let (service, desk) = start(&server).await;
+    let base0 = settled(&desk, 0).await;
+    let base1 = settled(&desk, 1).await;
+    set_db(&desk, "camilla:bass", 6.0).await;
+    within(
+        3.0,
+        "ch 0 up",
+        playback_until(&desk, 0, |d| d.get() > base0 + 3.0),
+    )
+    .await;
+    within(
+        3.0,
+        "ch 1 up",
+        playback_until(&desk, 1, |d| d.get() > base1 + 3.0),
+    )
+    .await;
+    // The desk clamps to ±12 dB before anything is sent.
+    set_db(&desk, "camilla:treble", 40.0).await;
+    until_value(
+        &server.url(),
+        "treble clamped",
+        async |u| config_value(u, "/filters/Treble/parameters/gain").await,
+        serde_json::json!(12.0),
+    )
     .await;
     service.shutdown(Duration::from_secs(2)).await;
 }
