@@ -13,7 +13,7 @@ use super::model::{
     X32Config,
 };
 use crate::desk::Strip;
-use crate::tomlfile::Diagnostics;
+use crate::tomlfile::{self, Diagnostics};
 
 /// Builds the model, or leaves every problem in `diags` (then the returned value is not used).
 pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostics) -> Config {
@@ -162,19 +162,12 @@ fn camilla_config(c: CamillaFile, config_path: &Path, diags: &mut Diagnostics) -
                  key: &str,
                  (lo, hi): (i64, i64),
                  default: i64,
-                 diags: &mut Diagnostics| match v {
-        None => default,
-        Some(n) if (lo..=hi).contains(n.get_ref()) => *n.get_ref(),
-        Some(n) => {
-            diags.at(
-                n.span(),
-                format!(
-                    "{key} = {} is out of range; expected {lo} to {hi}",
-                    n.get_ref()
-                ),
-            );
-            default
-        }
+                 diags: &mut Diagnostics| {
+        v.as_ref()
+            .map_or(Some(default), |n| {
+                tomlfile::int_in(n, lo..hi + 1, key, diags)
+            })
+            .unwrap_or(default)
     };
     let channels = count(&c.channels, "channels", (1, 64), 2, diags) as u8;
     let aux_faders = count(&c.aux_faders, "aux_faders", (0, 4), 0, diags) as u8;

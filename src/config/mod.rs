@@ -32,8 +32,7 @@ impl Config {
     /// Reads and checks a config file. A missing file names the path, the OS reason, and says to
     /// start from `pupitre.example.toml`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::read(path, FileKind::Config, e))?;
+        let text = tomlfile::read(path, FileKind::Config)?;
         Config::parse(&text, path)
     }
 

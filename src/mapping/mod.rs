@@ -32,8 +32,7 @@ use crate::tomlfile::{self, Diagnostics, FileError, FileKind};
 impl Mapping {
     /// Read and check a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, FileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| FileError::read(path, FileKind::Mapping, e))?;
+        let text = tomlfile::read(path, FileKind::Mapping)?;
         Mapping::parse(&text, path)
     }
 

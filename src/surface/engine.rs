@@ -400,8 +400,8 @@ impl Engine {
             return;
         }
         self.last_meters = Some(now);
-        for m in self.mapping.meters.clone() {
-            match m {
+        for i in 0..self.mapping.meters.len() {
+            match self.mapping.meters[i] {
                 Meter::Mcu { channel, strips } => {
                     for k in 0..strips {
                         let level = self.bank_strip(k).and_then(|s| frame.level(s));

@@ -12,14 +12,3 @@ pub use task::{run, short_message, SurfaceSpec, RELOAD_EVERY};
 
 #[cfg(test)]
 mod tests;
-
-/// The pitch-bend bytes of MCU fader 1 at `x`, for tests.
-#[cfg(test)]
-fn feedback_bytes_for_test(x: f64) -> Vec<u8> {
-    feedback::value_message(
-        &crate::mapping::Source::PitchBend {
-            channel: crate::mapping::Channel::from_user(1).unwrap_or_else(|| unreachable!()),
-        },
-        x,
-    )
-}

@@ -181,9 +181,12 @@ fn feedback_is_coalesced_and_rate_limited_per_address() {
     let bends = pitch_bends(&sent);
     // 100 changes in 100 ms at 50 messages/s per address: about 5, the last one the last value.
     assert!((4..=7).contains(&bends.len()), "{}", bends.len());
+    let fader1 = crate::mapping::Source::PitchBend {
+        channel: crate::mapping::Channel::from_user(1).unwrap(),
+    };
     assert_eq!(
         bends.last().unwrap(),
-        &&super::feedback_bytes_for_test(0.99)
+        &&super::feedback::value_message(&fader1, 0.99)
     );
 }
 

@@ -129,36 +129,46 @@ async fn settled(desk: &DeskHandle, channel: u8) -> f64 {
     .await
 }
 
-/// Ask the real server directly, as another client would.
-async fn config_value(url: &str, pointer: &str) -> serde_json::Value {
+/// Ask the real server one v5 question directly, as another client would; the reply's value.
+async fn ask_server(url: &str, request: serde_json::Value) -> serde_json::Value {
+    let name = request["command"].as_str().unwrap_or_default().to_owned();
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let req = serde_json::json!({"command": "GetConfigValue", "value": pointer}).to_string();
-    ws.send(Message::Text(req.into())).await.unwrap();
+    ws.send(Message::Text(request.to_string().into()))
+        .await
+        .unwrap();
     while let Some(Ok(m)) = ws.next().await {
         if let Message::Text(t) = m {
             let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-            if v["reply"] == "GetConfigValue" {
+            if v["reply"] == name.as_str() {
                 return v["value"].clone();
             }
         }
     }
-    panic!("no reply to GetConfigValue")
+    panic!("no reply to {name}")
+}
+
+async fn config_value(url: &str, pointer: &str) -> serde_json::Value {
+    ask_server(
+        url,
+        serde_json::json!({"command": "GetConfigValue", "value": pointer}),
+    )
+    .await
+}
+
+async fn main_state(url: &str, cmd: &str) -> serde_json::Value {
+    ask_server(url, serde_json::json!({"command": cmd})).await
+}
+
+async fn command(url: &str, cmd: serde_json::Value) {
+    ask_server(url, cmd).await;
 }
 
 /// The server's instantaneous playback RMS of `channel` (`GetSignalLevels`, not smoothed).
 async fn instant_playback(url: &str, channel: usize) -> f64 {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let req = serde_json::json!({"command": "GetSignalLevels"}).to_string();
-    ws.send(Message::Text(req.into())).await.unwrap();
-    while let Some(Ok(m)) = ws.next().await {
-        if let Message::Text(t) = m {
-            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-            if v["reply"] == "GetSignalLevels" {
-                return v["value"]["playback_rms"][channel].as_f64().unwrap();
-            }
-        }
-    }
-    panic!("no reply to GetSignalLevels")
+    ask_server(url, serde_json::json!({"command": "GetSignalLevels"})).await["playback_rms"]
+        [channel]
+        .as_f64()
+        .unwrap()
 }
 
 /// A muted channel: the server's instantaneous level reads its silence floor, and the streamed
@@ -176,14 +186,6 @@ async fn muted(desk: &DeskHandle, url: &str, channel: u8) {
         }
     })
     .await;
-}
-
-async fn command(url: &str, cmd: serde_json::Value) {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    ws.send(Message::Text(cmd.to_string().into()))
-        .await
-        .unwrap();
-    let _ = ws.next().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,24 +452,6 @@ async fn hostile_or_broken_servers_are_logged_and_reconnected_without_panic() {
     for s in services {
         s.shutdown(Duration::from_secs(2)).await;
     }
-}
-
-async fn main_state(url: &str, cmd: &str) -> serde_json::Value {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    ws.send(Message::Text(
-        serde_json::json!({"command": cmd}).to_string().into(),
-    ))
-    .await
-    .unwrap();
-    while let Some(Ok(m)) = ws.next().await {
-        if let Message::Text(t) = m {
-            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-            if v["reply"] == cmd {
-                return v["value"].clone();
-            }
-        }
-    }
-    panic!("no reply to {cmd}")
 }
 
 async fn until_value(

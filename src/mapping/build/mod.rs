@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::ops::Range;
 
 use toml::Spanned;
 
@@ -28,28 +27,8 @@ pub const DEFAULT_FEEDBACK_RATE: u32 = 50;
 /// The MCU model byte of a Mackie Control / X-Touch main unit (`controllers.md` §3).
 pub const MCU_MODEL: u8 = 0x14;
 
-/// An integer that must fit `range`; reports `key = value is out of range` otherwise.
-pub(super) fn int(
-    v: &Spanned<i64>,
-    range: Range<i64>,
-    key: &str,
-    d: &mut Diagnostics,
-) -> Option<i64> {
-    let x = *v.get_ref();
-    if range.contains(&x) {
-        Some(x)
-    } else {
-        d.at(
-            v.span(),
-            format!(
-                "{key} = {x} is out of range; expected {} to {}",
-                range.start,
-                range.end - 1
-            ),
-        );
-        None
-    }
-}
+/// An integer that must fit `range` (the shared check, under the name this room uses).
+pub(super) use crate::tomlfile::int_in as int;
 
 pub(super) fn channel(v: Option<&Spanned<i64>>, d: &mut Diagnostics) -> Option<Channel> {
     match v {
