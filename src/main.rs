@@ -379,22 +379,28 @@ fn check_config(path: &Path) -> bool {
     // The mapping files it names must be valid too, and CamillaDSP's config must have the
     // filters it drives.
     let mut ok = true;
+    let mut params = c.params();
     for s in &c.surfaces {
         ok &= check_mapping(&s.mapping);
+        if let Ok(m) = Mapping::load(&s.mapping) {
+            params.extend(pupitre::surface::Engine::params(&m));
+        }
     }
     if let Some(cd) = &c.camilla {
         if let Some(file) = &cd.config {
             let problems = std::fs::read_to_string(file)
                 .map_err(|e| e.to_string())
-                .and_then(|y| camilla_check::offer(&y))
-                .map(|o| {
-                    camilla_check::missing(
+                .and_then(|y| {
+                    let o = camilla_check::offer(&y)?;
+                    let mut problems = camilla_check::missing(
                         &o,
                         cd.channels,
                         cd.aux_faders,
                         cd.crossfader,
                         cd.group_tone,
-                    )
+                    );
+                    problems.extend(camilla_check::filter_problems(&y, &params)?);
+                    Ok(problems)
                 })
                 .unwrap_or_else(|e| vec![e]);
             for p in &problems {

@@ -3,6 +3,10 @@
 
 use yaml_serde::Value;
 
+use super::features::Feature;
+use super::filters::filter_param_kind;
+use crate::desk::ParamId;
+
 /// What a CamillaDSP config offers pupitre.
 #[derive(Debug, Default, PartialEq)]
 pub struct Offer {
@@ -131,6 +135,34 @@ pub fn missing(
     out
 }
 
+/// The problems of `camilla:filter/NAME/PARAM` parameters (from mappings and the config) in a
+/// config: a filter it lacks, or a parameter its type does not have.
+pub fn filter_problems<'a>(
+    yaml: &str,
+    params: impl IntoIterator<Item = &'a ParamId>,
+) -> Result<Vec<String>, String> {
+    let doc: serde_json::Value =
+        yaml_serde::from_str(yaml).map_err(|e| format!("not a CamillaDSP config: {e}"))?;
+    let mut out = Vec::new();
+    for p in params {
+        let Some(Feature::Filter { name, field }) = Feature::of(p) else {
+            continue;
+        };
+        let problem = match doc.get("filters").and_then(|f| f.get(&name)) {
+            None => Some(format!("no filter {name:?} for {p}")),
+            Some(def) => filter_param_kind(def, &field)
+                .err()
+                .map(|why| format!("{p}: {why}")),
+        };
+        if let Some(problem) = problem {
+            if !out.contains(&problem) {
+                out.push(problem);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +193,28 @@ mod tests {
         assert!(missing(&offer(PI).unwrap(), 2, 2, true, false)[0].contains("xfade_a"));
         assert!(offer("filters: [unclosed").is_err());
         assert_eq!(offer("title: x\n").unwrap(), Offer::default());
+    }
+
+    #[test]
+    fn named_filter_parameters_are_checked_against_their_types() {
+        let ids: Vec<ParamId> = [
+            "camilla:filter/ch0_bass/slope",
+            "camilla:filter/ch0_bass/mute",
+            "camilla:filter/Loudness/high_boost",
+            "camilla:ch/0/gain",
+        ]
+        .iter()
+        .map(|s| ParamId::parse(s).unwrap())
+        .collect();
+        let problems = filter_problems(DUMMY, &ids).unwrap();
+        assert_eq!(
+            problems,
+            vec![
+                "camilla:filter/ch0_bass/mute: a Biquad Lowshelf filter has no parameter \"mute\"; \
+                 it has freq, gain, q and slope"
+                    .to_string(),
+                "no filter \"Loudness\" for camilla:filter/Loudness/high_boost".to_string(),
+            ]
+        );
     }
 }

@@ -25,12 +25,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::features::{commands_for, read_command, value_from_json, Feature, MixState};
+use super::filters::filter_param_kind;
 use super::protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
     Levels, Outcome, Reply, Version,
 };
 use crate::desk::{
-    ChannelLevel, Db, LinkState, MeterFrame, MixerId, MixerLink, ParamId, Side, Value,
+    ChannelLevel, Db, DspStatus, LinkState, MeterFrame, MixerId, MixerLink, ParamId, Side, Value,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -352,6 +353,8 @@ pub async fn run(settings: CamillaSettings, link: MixerLink, stop: CancellationT
             ever_online: false,
             clipped_seen: None,
             clip_until: ClipUntil::default(),
+            filters: HashMap::new(),
+            unusable: HashSet::new(),
         };
         let mut delay = client.settings.timing.backoff_min;
         let mut warned = false;
@@ -412,6 +415,11 @@ struct Client {
     clipped_seen: Option<u64>,
     /// Clip lamps lit until then (shared with the levels task).
     clip_until: ClipUntil,
+    /// The active config's filters by name: `filter/NAME/PARAM` takes its range from the type.
+    filters: HashMap<String, serde_json::Value>,
+    /// Filter parameters the active config cannot take (no such filter or parameter); warned
+    /// about once, not written.
+    unusable: HashSet<ParamId>,
 }
 
 impl Client {
@@ -482,6 +490,8 @@ impl Client {
 
     fn take_outbox(&mut self) {
         for (p, value) in self.link.outbox().take() {
+            // Replace the key too: it carries the kind the value is on.
+            self.pending.remove(&p);
             self.pending.insert(p, value);
         }
     }
@@ -528,6 +538,10 @@ impl Client {
         p: &ParamId,
         value: &Value,
     ) -> Result<(), SessionEnd> {
+        if self.unusable.contains(p) {
+            debug!(param = %p, "not written: the active config cannot take it");
+            return Ok(());
+        }
         for cmd in commands_for(p, value, &mut self.mix) {
             let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
             if let Outcome::Error { kind, message } = &reply.result {
@@ -539,6 +553,9 @@ impl Client {
 
     /// After a (re)connect: what pupitre wrote goes back; everything else is read.
     async fn resync(&mut self, ws: &mut Ws, v: Version) -> Result<usize, SessionEnd> {
+        self.read_filters(ws, v).await?;
+        self.describe_filters().await?;
+        // Read after describing: filter values come back on their refined ranges.
         let known = self
             .link
             .known_params()
@@ -573,10 +590,72 @@ impl Client {
         Ok(n)
     }
 
+    /// The active config's filter definitions; true when they changed.
+    async fn read_filters(&mut self, ws: &mut Ws, v: Version) -> Result<bool, SessionEnd> {
+        let t = self.settings.timing.request_timeout;
+        let reply = ask(ws, &Command::GetConfigJson, v, t).await?;
+        let filters: HashMap<String, serde_json::Value> = reply
+            .config_json()
+            .and_then(|c| c.get("filters").and_then(|f| f.as_object().cloned()))
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default();
+        let changed = filters != self.filters;
+        self.filters = filters;
+        Ok(changed)
+    }
+
+    /// Tell the desk the range of every known `filter/NAME/PARAM`, from the active config.
+    async fn describe_filters(&mut self) -> Result<(), SessionEnd> {
+        let known = self
+            .link
+            .known_params()
+            .await
+            .map_err(|_| SessionEnd::DeskGone)?;
+        self.unusable.clear();
+        for (p, _) in known {
+            self.refine(&p).await?;
+        }
+        Ok(())
+    }
+
+    /// `p` with the kind its filter's type gives (told to the desk when it differs); other
+    /// parameters as they are.
+    async fn refine(&mut self, p: &ParamId) -> Result<ParamId, SessionEnd> {
+        let Some(Feature::Filter { name, field }) = Feature::of(p) else {
+            return Ok(p.clone());
+        };
+        let kind = match self.filters.get(&name) {
+            None => Err(format!("the active config has no filter {name:?}")),
+            Some(def) => filter_param_kind(def, &field),
+        };
+        match kind {
+            Ok(kind) if kind == p.kind() => Ok(p.clone()),
+            Ok(kind) => {
+                let refined = p.with_kind(kind);
+                debug!(param = %p, range = ?kind, "range from the filter's type");
+                self.link
+                    .describe(refined.clone())
+                    .await
+                    .map_err(|_| SessionEnd::DeskGone)?;
+                Ok(refined)
+            }
+            Err(why) => {
+                if self.unusable.insert(p.clone()) {
+                    warn!(param = %p, %why, "this filter parameter cannot be driven");
+                }
+                Ok(p.clone())
+            }
+        }
+    }
+
     async fn read_back(&mut self, ws: &mut Ws, v: Version, p: &ParamId) -> Result<(), SessionEnd> {
+        let p = &self.refine(p).await?;
         let Some(cmd) = read_command(p) else {
             return Ok(());
         };
+        if self.unusable.contains(p) {
+            return Ok(());
+        }
         let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
         if let Some(value) = reply.value.as_ref().and_then(|j| value_from_json(p, j)) {
             self.link
@@ -591,27 +670,33 @@ impl Client {
 
     /// Check what pupitre wrote is still there; re-apply what a reload or config switch dropped.
     async fn verify(&mut self, ws: &mut Ws, v: Version) -> Result<(), SessionEnd> {
-        let known: HashMap<ParamId, Value> = self
+        // A config switch may have changed a filter's type, and so its range.
+        if self.read_filters(ws, v).await? {
+            info!("CamillaDSP's filters changed; reading their ranges again");
+            self.describe_filters().await?;
+        }
+        let known = self
             .link
             .known_params()
             .await
-            .map_err(|_| SessionEnd::DeskGone)?
-            .into_iter()
-            .collect();
+            .map_err(|_| SessionEnd::DeskGone)?;
         let mut repaired = 0;
-        let written: Vec<ParamId> = self.written.iter().cloned().collect();
-        for p in written {
+        // The desk's ids: they carry the kinds the values are on.
+        for (p, want) in &known {
             // Mutes are checked through their derived form below.
-            if matches!(Feature::of(&p), Some(Feature::Mute(_))) {
+            if !self.written.contains(p) || matches!(Feature::of(p), Some(Feature::Mute(_))) {
                 continue;
             }
-            let (Some(cmd), Some(want)) = (read_command(&p), known.get(&p)) else {
+            let Some(cmd) = read_command(p) else {
                 continue;
             };
+            if self.unusable.contains(p) {
+                continue;
+            }
             let reply = ask(ws, &cmd, v, self.settings.timing.request_timeout).await?;
-            let have = reply.value.as_ref().and_then(|j| value_from_json(&p, j));
-            if have.as_ref() != Some(want) && !self.pending.contains_key(&p) {
-                self.apply(ws, v, &p, want).await?;
+            let have = reply.value.as_ref().and_then(|j| value_from_json(p, j));
+            if have.as_ref() != Some(want) && !self.pending.contains_key(p) {
+                self.apply(ws, v, p, want).await?;
                 repaired += 1;
             }
         }
@@ -660,6 +745,14 @@ impl Client {
             clipped.f64().unwrap_or(0.0) as u64,
         );
         self.link.set_status(LinkState::Online, Some(peer));
+        self.link.set_dsp_status(DspStatus {
+            state: state
+                .state()
+                .map_or_else(|| "unknown".into(), |s| format!("{s:?}")),
+            load_percent: load.f64().unwrap_or(0.0),
+            capture_rate_hz: rate.f64().unwrap_or(0.0) as u32,
+            clipped_samples: count,
+        });
         Ok(())
     }
 }

@@ -10,7 +10,7 @@
 //! | `camilla:ch/N/solo` | none: pupitre mutes the other channels' `chN_gain` and restores them |
 //! | `camilla:bass`, `camilla:treble` | `/filters/{Bass,Treble}/parameters/gain` (group tone) |
 //! | `camilla:crossfader`, `crossfader/curve` | `/filters/xfade_{a,b}/parameters/{gain,mute}` |
-//! | `camilla:filter/NAME/{gain,freq,q,mute}` | `/filters/NAME/parameters/…` (any named filter) |
+//! | `camilla:filter/NAME/PARAM` | `/filters/NAME/parameters/PARAM` (any named filter) |
 //!
 //! The crossfader's groups are wherever the CamillaDSP config puts its `xfade_a` and `xfade_b`
 //! Gain filters; pupitre sets their gains from the position and the curve.
@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::filters;
 use super::protocol::Command;
-use crate::desk::{law, Db, Normalized, ParamId, Value};
+use crate::desk::{Db, ParamId, Value};
 
 /// Main and Aux fader range CamillaDSP accepts (`camilladsp.md` §5).
 pub const FADER_RANGE_DB: (f64, f64) = (-150.0, 50.0);
@@ -60,37 +61,14 @@ pub enum Feature {
     Crossfader,
     /// The crossfader curve.
     CrossfaderCurve,
-    /// A parameter of any named filter.
+    /// A parameter of any named filter; its range comes from the filter's type
+    /// (`filters.rs`).
     Filter {
         /// The filter's name in the CamillaDSP config.
         name: String,
-        /// Which parameter.
-        param: FilterParam,
+        /// The parameter's name (`gain`, `freq`, `slope`, …).
+        field: String,
     },
-}
-
-/// The common filter parameters reachable by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FilterParam {
-    /// Gain in dB.
-    Gain,
-    /// Frequency in Hz.
-    Freq,
-    /// Q.
-    Q,
-    /// Mute (Gain filters).
-    Mute,
-}
-
-impl FilterParam {
-    fn field(self) -> &'static str {
-        match self {
-            FilterParam::Gain => "gain",
-            FilterParam::Freq => "freq",
-            FilterParam::Q => "q",
-            FilterParam::Mute => "mute",
-        }
-    }
 }
 
 /// Crossfader curves (`camilla:crossfader/curve`: 0 equal-power, the default; 1 linear; 2 cut).
@@ -150,15 +128,9 @@ impl Feature {
             ["treble"] => Feature::GroupTreble,
             ["crossfader"] => Feature::Crossfader,
             ["crossfader", "curve"] => Feature::CrossfaderCurve,
-            ["filter", name, leaf] => Feature::Filter {
+            ["filter", name, field] => Feature::Filter {
                 name: (*name).to_owned(),
-                param: match *leaf {
-                    "gain" => FilterParam::Gain,
-                    "freq" => FilterParam::Freq,
-                    "q" => FilterParam::Q,
-                    "mute" => FilterParam::Mute,
-                    _ => return None,
-                },
+                field: (*field).to_owned(),
             },
             _ => return None,
         })
@@ -358,25 +330,14 @@ pub fn commands_for(param: &ParamId, value: &Value, mix: &mut MixState) -> Vec<C
             mix.crossfader = Some((x, Curve::from_index(*i)));
             mix.crossfader_commands()
         }
-        Feature::Filter { name, param: fp } => {
-            let value = match fp {
-                FilterParam::Gain => db_of(param, value, (-24.0, 24.0)).map(|db| json!(db)),
-                FilterParam::Freq => Some(json!(
-                    (law::eq_freq_hz(param.kind().normalized(value).get()) * 10.0).round() / 10.0
-                )),
-                FilterParam::Q => Some(json!(
-                    (law::eq_q(param.kind().normalized(value).get()) * 1000.0).round() / 1000.0
-                )),
-                FilterParam::Mute => Some(json!(on(value))),
-            };
-            value
-                .map(|value| Command::SetConfigValue {
-                    pointer: format!("/filters/{name}/parameters/{}", fp.field()),
-                    value,
-                })
-                .into_iter()
-                .collect()
-        }
+        // Clamped by the kind, which the link refined from the filter's type.
+        Feature::Filter { name, field } => filters::to_json(param.kind(), value)
+            .map(|value| Command::SetConfigValue {
+                pointer: format!("/filters/{name}/parameters/{field}"),
+                value,
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -392,8 +353,8 @@ pub fn read_command(param: &ParamId) -> Option<Command> {
         Feature::Treble(c) => Command::GetConfigValue(pointer("treble", c, "gain")),
         Feature::GroupBass => Command::GetConfigValue("/filters/Bass/parameters/gain".into()),
         Feature::GroupTreble => Command::GetConfigValue("/filters/Treble/parameters/gain".into()),
-        Feature::Filter { name, param } => {
-            Command::GetConfigValue(format!("/filters/{name}/parameters/{}", param.field()))
+        Feature::Filter { name, field } => {
+            Command::GetConfigValue(format!("/filters/{name}/parameters/{field}"))
         }
         Feature::Solo(_) | Feature::Crossfader | Feature::CrossfaderCurve => return None,
     })
@@ -415,16 +376,7 @@ pub fn value_from_json(param: &ParamId, json: &serde_json::Value) -> Option<Valu
         // GetFaders: [{"volume": dB, "mute": bool}, …], index 0 = Main.
         Feature::AuxVolume(f) => from_db(json.get(usize::from(f))?.get("volume")?),
         Feature::AuxMute(f) => from_bool(json.get(usize::from(f))?.get("mute")?),
-        Feature::Filter { param: fp, .. } => match fp {
-            FilterParam::Gain => from_db(json),
-            FilterParam::Mute => from_bool(json),
-            FilterParam::Freq => Some(kind.from_normalized(Normalized::new_clamped(
-                law::eq_freq_from_hz(json.as_f64()?),
-            ))),
-            FilterParam::Q => Some(
-                kind.from_normalized(Normalized::new_clamped(law::eq_q_from_q(json.as_f64()?))),
-            ),
-        },
+        Feature::Filter { .. } => filters::from_json(kind, json),
         Feature::Solo(_) | Feature::Crossfader | Feature::CrossfaderCurve => None,
     }
 }
@@ -432,6 +384,7 @@ pub fn value_from_json(param: &ParamId, json: &serde_json::Value) -> Option<Valu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::{law, Normalized};
 
     fn p(s: &str) -> ParamId {
         ParamId::parse(s).unwrap()

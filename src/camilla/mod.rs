@@ -5,14 +5,16 @@
 pub mod check;
 mod client;
 mod features;
+mod filters;
 mod protocol;
 pub mod testing;
 
 pub use client::{run, CamillaSettings, CamillaTiming};
 pub use features::{
-    commands_for, pointer, read_command, value_from_json, Curve, Feature, FilterParam, MixState,
-    SoloState, FADER_RANGE_DB, GAIN_RANGE_DB, TONE_RANGE_DB,
+    commands_for, pointer, read_command, value_from_json, Curve, Feature, MixState, SoloState,
+    FADER_RANGE_DB, GAIN_RANGE_DB, TONE_RANGE_DB,
 };
+pub use filters::filter_param_kind;
 pub use protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
     Levels, Outcome, ProcessingState, ProtocolError, Reply, Version,

@@ -107,6 +107,18 @@ pub enum ParamKind {
         /// Grid step.
         step_db: f64,
     },
+    /// Any other number on a linear range, in `unit` (a delay in ms, a shelf slope, an
+    /// order): the ranges CamillaDSP filter parameters take.
+    Number {
+        /// Bottom of the range.
+        min: f64,
+        /// Top of the range.
+        max: f64,
+        /// Grid step.
+        step: f64,
+        /// Shown after the number (`ms`, `oct`, `dB/oct`, or empty).
+        unit: &'static str,
+    },
 }
 
 impl fmt::Display for ParamKind {
@@ -123,6 +135,7 @@ impl fmt::Display for ParamKind {
             ParamKind::Name { .. } => "name",
             ParamKind::Fraction { .. } => "position",
             ParamKind::Gain { .. } => "gain",
+            ParamKind::Number { .. } => "number",
         };
         f.write_str(name)
     }
@@ -147,6 +160,9 @@ impl ParamKind {
                 max_db,
                 step_db,
             } => Some((((max_db - min_db) / step_db).round() as u32).max(1)),
+            ParamKind::Number { min, max, step, .. } => {
+                Some((((max - min) / step).round() as u32).max(1))
+            }
         }
     }
 
@@ -168,6 +184,9 @@ impl ParamKind {
                 };
                 self.from_normalized(Normalized::new_clamped(unity))
             }
+            ParamKind::Number { min, .. } => self
+                .from_native(min)
+                .unwrap_or(Value::Level(Normalized::MIN)),
         }
     }
 
@@ -322,6 +341,37 @@ impl ParamKind {
         Some(self.from_normalized(Normalized::new_clamped(x)))
     }
 
+    /// A level's value in the mixer's own unit: dB for gains, Hz for EQ frequencies, the Q
+    /// for EQ Qs, the number for [`Self::Number`], 0/1 for switches; `None` for the rest and
+    /// for an X32 fader at −∞.
+    pub fn native(&self, v: &Value) -> Option<f64> {
+        match (self, v) {
+            (ParamKind::Switch, Value::Index(i)) => Some(f64::from(u32::from(*i != 0))),
+            (ParamKind::EqFreq, Value::Level(n)) => Some(law::eq_freq_hz(n.get())),
+            (ParamKind::EqQ, Value::Level(n)) => Some(law::eq_q(n.get())),
+            (ParamKind::Number { min, max, .. }, Value::Level(n)) => {
+                Some(min + (max - min) * n.get())
+            }
+            _ => self.db(v).map(Db::get).filter(|x| x.is_finite()),
+        }
+    }
+
+    /// The value for a number in the mixer's own unit ([`Self::native`]), clamped onto the
+    /// range and the grid; `None` for kinds without one or for a number that is not finite.
+    pub fn from_native(&self, x: f64) -> Option<Value> {
+        if !x.is_finite() {
+            return None;
+        }
+        let position = match *self {
+            ParamKind::Switch => return Some(Value::Index(u32::from(x != 0.0))),
+            ParamKind::EqFreq => law::eq_freq_from_hz(x),
+            ParamKind::EqQ => law::eq_q_from_q(x),
+            ParamKind::Number { min, max, .. } => (x - min) / (max - min),
+            _ => return self.from_db(Db::new_lossy(x)),
+        };
+        Some(self.from_normalized(Normalized::new_clamped(position)))
+    }
+
     /// The value as a person reads it: `-5.0 dB`, `ON`, `1k02 Hz`, `L30`.
     pub fn display(&self, v: &Value) -> String {
         if let Some(db) = self.db(v) {
@@ -347,6 +397,15 @@ impl ParamKind {
             }
             (ParamKind::EqQ, Value::Level(n)) => format!("Q {:.2}", law::eq_q(n.get())),
             (ParamKind::Fraction { .. }, Value::Level(n)) => format!("{:.0} %", n.get() * 100.0),
+            (ParamKind::Number { step, unit, .. }, Value::Level(_)) => {
+                let x = self.native(v).unwrap_or(0.0);
+                let decimals = if *step >= 1.0 {
+                    0
+                } else {
+                    (-step.log10()).ceil() as usize
+                };
+                format!("{x:.decimals$} {unit}").trim_end().to_string()
+            }
             (_, other) => other.to_string(),
         }
     }

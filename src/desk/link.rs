@@ -26,10 +26,11 @@ pub struct Outbox {
 impl Outbox {
     /// Replace the pending write for `param` (or add one) and wake the adapter.
     pub fn put(&self, param: ParamId, value: Value) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(param, value);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        // Replace the key too: it carries the kind the value is on.
+        pending.remove(&param);
+        pending.insert(param, value);
+        drop(pending);
         self.notify.notify_one();
     }
 
@@ -109,8 +110,23 @@ pub struct LinkStatus {
     pub state: LinkState,
     /// The mixer's own description once known (model, firmware, name).
     pub peer: Option<String>,
+    /// A DSP's processing figures, for mixers that report them (CamillaDSP).
+    pub dsp: Option<DspStatus>,
     /// When it entered this state.
     pub since: Instant,
+}
+
+/// What a DSP reports about its processing, polled about once a second.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DspStatus {
+    /// The processing state as the DSP names it (`Running`, `Paused`, `Inactive`, …).
+    pub state: String,
+    /// Processing load, percent of the real-time budget.
+    pub load_percent: f64,
+    /// Measured capture sample rate, Hz.
+    pub capture_rate_hz: u32,
+    /// Samples clipped since the DSP started.
+    pub clipped_samples: u64,
 }
 
 impl LinkStatus {
@@ -119,6 +135,7 @@ impl LinkStatus {
         LinkStatus {
             state,
             peer: None,
+            dsp: None,
             since: Instant::now(),
         }
     }
@@ -183,6 +200,16 @@ impl MixerLink {
             .map_err(|_| DeskGone)
     }
 
+    /// Tell the desk a parameter's kind as the mixer defines it (`param` carries it, see
+    /// [`ParamId::with_kind`]); sent in order with reports, so a report after it is read on
+    /// the new range.
+    pub async fn describe(&self, param: ParamId) -> Result<(), DeskGone> {
+        self.requests
+            .send(Request::Describe(param))
+            .await
+            .map_err(|_| DeskGone)
+    }
+
     /// Every parameter the desk knows on this mixer, with its current value.
     pub async fn known_params(&self) -> Result<Vec<(ParamId, Value)>, DeskGone> {
         let (tx, rx) = oneshot::channel();
@@ -202,11 +229,23 @@ impl MixerLink {
         self.meters.send_replace(frame);
     }
 
+    /// Publish the DSP's processing figures (kept until the next ones, cleared when lost).
+    pub fn set_dsp_status(&self, dsp: DspStatus) {
+        self.status.send_if_modified(|s| {
+            let changed = s.dsp.as_ref() != Some(&dsp);
+            s.dsp = Some(dsp);
+            changed
+        });
+    }
+
     /// Publish a new link state, keeping the known peer description unless a new one is given.
     pub fn set_status(&self, state: LinkState, peer: Option<String>) {
         self.status.send_modify(|s| {
             if s.state != state {
                 s.since = Instant::now();
+                if state != LinkState::Online {
+                    s.dsp = None;
+                }
             }
             s.state = state;
             if peer.is_some() {

@@ -14,7 +14,7 @@ mod task;
 mod units;
 
 pub use kind::{Op, ParamKind, Value, ValueError};
-pub use link::{LinkState, LinkStatus, MixerLink, Outbox};
+pub use link::{DspStatus, LinkState, LinkStatus, MixerLink, Outbox};
 pub use meters::{ChannelLevel, MeterFrame, Meters, Side, StripLevel};
 pub use param::{MixerId, ParamId, ParamIdError};
 pub use strip::Strip;

@@ -102,6 +102,12 @@ impl ParamId {
         }))
     }
 
+    /// The same parameter with another kind: for a mixer that tells a parameter's range itself
+    /// (a CamillaDSP filter's, from its type). Equal to `self`; the desk adopts the new kind.
+    pub fn with_kind(&self, kind: ParamKind) -> ParamId {
+        ParamId::new(self.0.mixer, &self.0.path, kind)
+    }
+
     /// The mixer it lives on.
     pub fn mixer(&self) -> MixerId {
         self.0.mixer
@@ -389,29 +395,66 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
         ["bass" | "treble"] => Ok(TONE),
         ["crossfader"] => Ok(ParamKind::Fraction { steps: 100 }),
         ["crossfader", "curve"] => Ok(ParamKind::Choice { count: 3 }),
-        // Any named filter's common parameters; ranges as a surface needs them (gain ±24 dB in
-        // 0.1 dB, frequency and Q on the EQ laws), clamped before sending.
-        ["filter", name, leaf] if filter_name_ok(name) => match *leaf {
-            "gain" => Ok(ParamKind::Gain {
-                min_db: -24.0,
-                max_db: 24.0,
-                step_db: 0.1,
-            }),
-            "freq" => Ok(ParamKind::EqFreq),
-            "q" => Ok(ParamKind::EqQ),
-            "mute" => Ok(ParamKind::Switch),
-            _ => Err("a filter parameter is gain, freq, q or mute".into()),
-        },
+        // Any named filter's parameters. The range here holds until the CamillaDSP link has
+        // read the filter's type from the config and refined it (`camilla/filters.rs`).
+        ["filter", name, leaf] if filter_name_ok(name) => {
+            filter_param_guess(leaf).ok_or_else(|| {
+                format!(
+                "{leaf:?} is not a CamillaDSP filter parameter; those are gain, freq, q, mute, \
+                 inverted, bandwidth, slope, order, delay, subsample, ramp_time_ms, limit, \
+                 reference_level, high_boost, low_boost, attenuate_mid, clip_limit, soft_clip, \
+                 bits, freq_act, q_act, freq_target, q_target, freq_p, freq_z, q_p, \
+                 normalize_at_dc, freq_min, freq_max and the FivePointPeq fls…qhs"
+            )
+            })
+        }
         ["filter", ..] => {
             Err("a filter is filter/NAME/PARAM, NAME in letters, digits, _ and -".into())
         }
         _ => Err(
             "CamillaDSP parameters are main/{volume,mute}, aux/N/{volume,mute}, \
              ch/N/{gain,mute,solo,bass,treble}, crossfader, crossfader/curve and \
-             filter/NAME/{gain,freq,q,mute}"
+             filter/NAME/PARAM (any parameter of a named filter: gain, freq, q, mute, …)"
                 .into(),
         ),
     }
+}
+
+/// A filter parameter's kind by its name alone, as on its most common filter type.
+fn filter_param_guess(param: &str) -> Option<ParamKind> {
+    let gain = |min_db, max_db, step_db| ParamKind::Gain {
+        min_db,
+        max_db,
+        step_db,
+    };
+    let number = |min, max, step, unit| ParamKind::Number {
+        min,
+        max,
+        step,
+        unit,
+    };
+    Some(match param {
+        "gain" | "gls" | "gp1" | "gp2" | "gp3" | "ghs" => gain(-20.0, 20.0, 0.1),
+        "freq" | "freq_act" | "freq_target" | "freq_p" | "freq_z" | "freq_min" | "freq_max"
+        | "fls" | "fp1" | "fp2" | "fp3" | "fhs" => ParamKind::EqFreq,
+        "q" | "q_act" | "q_target" | "q_p" | "qls" | "qp1" | "qp2" | "qp3" | "qhs" => {
+            ParamKind::EqQ
+        }
+        "mute" | "inverted" | "subsample" | "attenuate_mid" | "soft_clip" | "normalize_at_dc" => {
+            ParamKind::Switch
+        }
+        "bandwidth" => number(0.1, 4.0, 0.01, "oct"),
+        "slope" => number(0.5, 12.0, 0.1, "dB/oct"),
+        "order" => number(1.0, 8.0, 1.0, ""),
+        "delay" => number(0.0, 1000.0, 0.01, "ms"),
+        "ramp_time_ms" | "ramp_time" => number(0.0, 2000.0, 10.0, "ms"),
+        "limit" => gain(-50.0, 50.0, 0.5),
+        "reference_level" => gain(-100.0, 20.0, 0.5),
+        "high_boost" | "low_boost" => gain(0.0, 20.0, 0.5),
+        "clip_limit" => gain(-40.0, 0.0, 0.1),
+        "bits" => number(2.0, 32.0, 1.0, "bits"),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

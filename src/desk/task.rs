@@ -116,6 +116,7 @@ pub(super) enum Request {
     Intent(Intent),
     Snapshot(oneshot::Sender<Vec<(ParamId, Value)>>),
     Register(Vec<ParamId>),
+    Describe(ParamId),
 }
 
 /// A cloneable handle on the desk.
@@ -301,7 +302,35 @@ impl Desk {
                 let _ = reply.send(all);
             }
             Request::Register(params) => self.register(params),
+            Request::Describe(param) => self.describe(param),
         }
+    }
+
+    /// Adopt the kind a mixer tells for a parameter: the stored value keeps its meaning (its
+    /// number in the mixer's unit) on the new range, and followers get it as a resync change.
+    fn describe(&mut self, param: ParamId) {
+        let Some((old, current)) = self.values.remove_entry(&param) else {
+            return;
+        };
+        let (was, now) = (old.kind(), param.kind());
+        if was == now {
+            self.values.insert(old, current);
+            return;
+        }
+        let value = was
+            .native(&current)
+            .and_then(|x| now.from_native(x))
+            .unwrap_or_else(|| now.default_value());
+        debug!(%param, from = %was.display(&current), to = %now.display(&value), "range from the mixer");
+        self.values.insert(param.clone(), value.clone());
+        self.seq += 1;
+        let _ = self.changes.send(Change {
+            origin: Origin::Resync(param.mixer()),
+            param,
+            value,
+            previous: current,
+            seq: self.seq,
+        });
     }
 
     fn register(&mut self, params: Vec<ParamId>) {
@@ -324,6 +353,11 @@ impl Desk {
 
     fn apply(&mut self, intent: Intent) {
         let Intent { param, op, origin } = intent;
+        // The stored id carries the kind a mixer may have refined; changes go out with it.
+        let param = match self.values.get_key_value(&param) {
+            Some((stored, _)) => stored.clone(),
+            None => param,
+        };
         let kind = param.kind();
         let current = self
             .values
@@ -436,6 +470,53 @@ mod tests {
         handle.send(set(0.0)).await.unwrap(); // already the default
         handle.send(set(0.3)).await.unwrap();
         assert_eq!(changes.recv().await.unwrap().seq, 1);
+        stop.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_kind_told_by_the_mixer_keeps_the_value_and_sets_the_grid() {
+        use crate::desk::{Db, ParamKind};
+        let guess = ParamId::parse("camilla:filter/trim/gain").unwrap();
+        let mut desk = Desk::new([guess.clone()]);
+        let link = desk.attach(MixerId::Camilla);
+        let handle = desk.handle();
+        let mut changes = handle.subscribe();
+        let stop = CancellationToken::new();
+        tokio::spawn(desk.run(stop.clone()));
+        let minus3 = guess.kind().from_db(Db::new_lossy(-3.0)).unwrap();
+        handle
+            .send(Intent {
+                param: guess.clone(),
+                op: Op::Set(minus3),
+                origin: Origin::Ui,
+            })
+            .await
+            .unwrap();
+        changes.recv().await.unwrap();
+        let told = ParamKind::Gain {
+            min_db: -100.0,
+            max_db: 20.0,
+            step_db: 0.5,
+        };
+        link.describe(guess.with_kind(told)).await.unwrap();
+        let c = changes.recv().await.unwrap();
+        assert_eq!(c.origin, Origin::Resync(MixerId::Camilla));
+        assert_eq!(c.param.kind(), told);
+        assert_eq!(told.db(&c.value), Some(Db::new_lossy(-3.0)));
+        // An intent on the old id is applied on the told grid: one step is 0.5 dB.
+        handle
+            .send(Intent {
+                param: guess.clone(),
+                op: Op::Steps(1),
+                origin: Origin::Ui,
+            })
+            .await
+            .unwrap();
+        let c = changes.recv().await.unwrap();
+        assert_eq!(c.param.kind(), told);
+        assert_eq!(told.db(&c.value), Some(Db::new_lossy(-2.5)));
+        let (written, _) = link.outbox().take().pop().unwrap();
+        assert_eq!(written.kind(), told);
         stop.cancel();
     }
 }

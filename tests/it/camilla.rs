@@ -737,3 +737,107 @@ async fn group_tone_moves_every_channel_and_is_clamped() {
     .await;
     service.shutdown(Duration::from_secs(2)).await;
 }
+
+/// The desk's own id for `param`, with the kind the link gave it.
+async fn desk_id(desk: &DeskHandle, param: &str) -> ParamId {
+    let want = p(param);
+    desk.snapshot()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(id, _)| *id == want)
+        .map(|(id, _)| id)
+        .unwrap_or(want)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_filter_takes_its_range_from_its_type_on_the_real_server() {
+    use pupitre::desk::ParamKind;
+    let server = CamillaServer::start(&dummy_config());
+    let (service, desk) = start(&server).await;
+    let url = server.url();
+    // By name alone "gain" reads as an EQ gain (±20 dB in 0.1 dB); ch0_gain is a Gain filter.
+    let gain = "camilla:filter/ch0_gain/gain";
+    assert_eq!(p(gain).kind().steps(), Some(400));
+    let no_mute = "camilla:filter/ch0_bass/mute";
+    desk.register(vec![p(gain), p(no_mute)]).await.unwrap();
+    let want = ParamKind::Gain {
+        min_db: -100.0,
+        max_db: 20.0,
+        step_db: 0.5,
+    };
+    within(3.0, "the Gain filter's range", async {
+        while desk_id(&desk, gain).await.kind() != want {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // The bottom of the travel is the Gain filter's −100 dB, not the EQ guess's −20 dB.
+    desk.send(Intent {
+        param: p(gain),
+        op: Op::Normalized(pupitre::desk::Normalized::MIN),
+        origin: Origin::Surface("knob".into()),
+    })
+    .await
+    .unwrap();
+    until_value(
+        &url,
+        "gain at the bottom of its type's range",
+        async |u| config_value(u, "/filters/ch0_gain/parameters/gain").await,
+        serde_json::json!(-100.0),
+    )
+    .await;
+    // One encoder step is the type's 0.5 dB grid.
+    desk.send(Intent {
+        param: p(gain),
+        op: Op::Steps(1),
+        origin: Origin::Surface("knob".into()),
+    })
+    .await
+    .unwrap();
+    until_value(
+        &url,
+        "one step up",
+        async |u| config_value(u, "/filters/ch0_gain/parameters/gain").await,
+        serde_json::json!(-99.5),
+    )
+    .await;
+    // A Lowshelf has no mute: never written, so the config keeps its shape.
+    set_switch(&desk, no_mute, true).await;
+    set_db(&desk, "camilla:ch/1/bass", 2.0).await;
+    until_value(
+        &url,
+        "a later write",
+        async |u| config_value(u, "/filters/ch1_bass/parameters/gain").await,
+        serde_json::json!(2.0),
+    )
+    .await;
+    let bass = ask_server(
+        &url,
+        serde_json::json!({"command": "GetConfigValue", "value": "/filters/ch0_bass/parameters"}),
+    )
+    .await;
+    assert!(bass.get("mute").is_none(), "{bass}");
+    assert_eq!(bass["type"], "Lowshelf");
+    // The processing figures come as fields.
+    let mut status = desk.link_status(MixerId::Camilla);
+    let dsp = within(3.0, "DSP status", async {
+        status
+            .wait_for(|s| s.dsp.is_some())
+            .await
+            .unwrap()
+            .dsp
+            .clone()
+            .unwrap()
+    })
+    .await;
+    assert_eq!(dsp.state, "Running", "{dsp:?}");
+    // The Dummy device does not measure its rate (0 here); the field says what the server says.
+    let rate = main_state(&url, "GetCaptureRate").await.as_f64().unwrap();
+    assert_eq!(f64::from(dsp.capture_rate_hz), rate.trunc(), "{dsp:?}");
+    assert!(
+        dsp.load_percent >= 0.0 && dsp.load_percent < 100.0,
+        "{dsp:?}"
+    );
+    service.shutdown(Duration::from_secs(2)).await;
+}

@@ -174,11 +174,39 @@ fn check_compares_a_camilladsp_config_with_what_pupitre_drives() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     write(3);
     let out = pupitre(&["check", cfg.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("no filter \"ch2_gain\" (Gain)"),
         "{}",
         text(&out.stderr)
     );
+    // A mapping's named-filter targets are checked against the filters' types.
+    std::fs::write(
+        dir.join("knobs.toml"),
+        "[device]\nname = \"knobs\"\ninput = \"K\"\n\n[[control]]\nsource = { cc = 1 }\n\
+         target = \"camilla:filter/ch0_bass/slope\"\n\n[[control]]\nsource = { cc = 2 }\n\
+         target = \"camilla:filter/ch0_bass/mute\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mixers.camilla]\nurl = \"ws://127.0.0.1:1234\"\nconfig = {:?}\n\n\
+             [[surfaces]]\nname = \"knobs\"\nmapping = \"knobs.toml\"\n",
+            yml.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = pupitre(&["check", cfg.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "camilla:filter/ch0_bass/mute: a Biquad Lowshelf filter has no parameter \"mute\"; \
+             it has freq, gain, q and slope"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("slope:"), "{err}");
 }
