@@ -12,6 +12,7 @@ pub mod learn;
 pub mod mapping;
 pub mod midi;
 pub mod service;
+pub mod stabilizer;
 pub mod surface;
 pub mod tomlfile;
 pub mod x32;

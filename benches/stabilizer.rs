@@ -1,0 +1,2 @@
+//! Placeholder replaced by the stabilizer benchmark.
+fn main() {}
