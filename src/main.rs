@@ -1,5 +1,7 @@
 //! The `pupitre` command line. Everything else lives in the library.
 
+mod cmd_stabilizer;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +54,26 @@ enum Command {
         /// Run without a screen even if the config asks for one.
         #[arg(long)]
         headless: bool,
+        /// Switch the level stabilizer on at start (overrides [stabilizer] enabled).
+        #[arg(long, conflicts_with = "no_stabilize")]
+        stabilize: bool,
+        /// Keep the level stabilizer off at start (it can still be switched on from the desk).
+        #[arg(long)]
+        no_stabilize: bool,
+        /// Stabilizer target, LUFS (presets: -14, -16, -18, -23).
+        #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+        target: Option<f64>,
+        /// Stabilizer profile: speech, music or auto.
+        #[arg(long, value_parser = parse_profile)]
+        profile: Option<pupitre::config::Profile>,
+        /// Stabilizer source: bus/NN, mtx/NN, main/st or main/m.
+        #[arg(long, value_name = "STRIP")]
+        source: Option<String>,
+    },
+    /// The level stabilizer offline: replay a WAV file through it, or relay-tune its PID mode.
+    Stabilizer {
+        #[command(subcommand)]
+        command: cmd_stabilizer::StabilizerCommand,
     },
     /// Run the whole desk against a built-in fake X32: no hardware, no network.
     ///
@@ -150,6 +172,18 @@ enum SceneArg {
     Blank,
 }
 
+fn parse_profile(s: &str) -> Result<pupitre::config::Profile, String> {
+    use pupitre::config::Profile;
+    match s {
+        "speech" => Ok(Profile::Speech),
+        "music" => Ok(Profile::Music),
+        "auto" => Ok(Profile::Auto),
+        other => Err(format!(
+            "{other:?} is not a profile; expected speech, music or auto"
+        )),
+    }
+}
+
 fn parse_loss(s: &str) -> Result<f64, String> {
     let p: f64 = s
         .parse()
@@ -178,6 +212,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     if let Command::Check { files } = &cli.command {
         return Ok(check(files));
     }
+    if let Command::Stabilizer { command } = cli.command {
+        init_logging(cli.log.as_deref(), "warn");
+        cmd_stabilizer::run(command)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Ports = &cli.command {
         return Ok(ports());
     }
@@ -201,10 +240,36 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         let stop = CancellationToken::new();
         tokio::spawn(stop_on_signal(stop.clone()));
         match cli.command {
-            Command::Run { headless, .. } => {
-                let Some(config) = config else {
+            Command::Run {
+                headless,
+                stabilize,
+                no_stabilize,
+                target,
+                profile,
+                source,
+                ..
+            } => {
+                let Some(mut config) = config else {
                     unreachable!("run always loads its config")
                 };
+                let s = &mut config.stabilizer;
+                if stabilize || no_stabilize {
+                    s.enabled = stabilize;
+                }
+                if let Some(t) = target {
+                    anyhow::ensure!(
+                        (-40.0..=-5.0).contains(&t),
+                        "--target {t} is outside -40 to -5 LUFS"
+                    );
+                    s.target_lufs = t;
+                }
+                if let Some(p) = profile {
+                    s.profile = p;
+                }
+                if let Some(src) = source {
+                    s.source = pupitre::config::stabilizer_source(&src)
+                        .map_err(|why| anyhow::anyhow!("--source {src:?} {why}"))?;
+                }
                 if !headless && !config.ui.headless {
                     info!("the touchscreen desk is not in this version yet; running headless");
                 }
@@ -263,7 +328,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 peer,
                 settle_ms,
             } => learn(port, listen.zip(peer), settle_ms, stop.clone()).await?,
-            Command::Check { .. } | Command::Ports => unreachable!("handled above"),
+            Command::Check { .. } | Command::Ports | Command::Stabilizer { .. } => {
+                unreachable!("handled above")
+            }
         }
         info!("stopped");
         Ok(ExitCode::SUCCESS)

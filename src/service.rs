@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -12,12 +13,14 @@ use crate::config::Config;
 use crate::desk::{Desk, DeskHandle, MixerId};
 use crate::mapping::{Mapping, Transport};
 use crate::midi::{self, NamePattern, NetSettings, PortSpec};
+use crate::stabilizer::{self, StabilizerSetup, StabilizerState};
 use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
 /// The service's tasks, running.
 pub struct Service {
     desk: DeskHandle,
+    stabilizer: watch::Receiver<StabilizerState>,
     tasks: JoinSet<()>,
     stop: CancellationToken,
     desk_stop: CancellationToken,
@@ -60,6 +63,9 @@ impl Service {
                 port,
             ));
         }
+        if config.x32.is_some() {
+            params.extend(stabilizer::Controls::new().all());
+        }
         params.sort();
         params.dedup();
         let mut desk = Desk::new(params);
@@ -86,11 +92,21 @@ impl Service {
             info!(url = %c.url, channels = c.channels, "CamillaDSP link starting");
             tasks.spawn(camilla::run(settings, link, stop.child_token()));
         }
-        if config.stabilizer.enabled {
-            warn!("the level stabilizer is not in this version yet; [stabilizer] is ignored");
-        }
         let handle = desk.handle();
         tokio::spawn(desk.run(desk_stop.clone()));
+        let setup = stabilizer_setup(config);
+        let (state_tx, state_rx) = watch::channel(stabilizer::initial_state(&setup));
+        if config.x32.is_some() {
+            // Always running, so it can be switched on from the desk; off unless configured.
+            tasks.spawn(stabilizer::run(
+                handle.clone(),
+                setup,
+                state_tx,
+                stop.child_token(),
+            ));
+        } else if config.stabilizer.enabled {
+            warn!("the stabilizer rides an X32 fader and no X32 is configured; it stays off");
+        }
         for (spec, port_spec) in surfaces {
             info!(surface = %spec.name, device = %spec.mapping.device.name, port = %port_spec, "surface starting");
             let token = stop.child_token();
@@ -99,6 +115,7 @@ impl Service {
         }
         Ok(Service {
             desk: handle,
+            stabilizer: state_rx,
             tasks,
             stop,
             desk_stop,
@@ -108,6 +125,11 @@ impl Service {
     /// A handle on the desk.
     pub fn desk(&self) -> &DeskHandle {
         &self.desk
+    }
+
+    /// The stabilizer's state, as it changes.
+    pub fn stabilizer(&self) -> watch::Receiver<StabilizerState> {
+        self.stabilizer.clone()
     }
 
     /// Stop everything (if not already asked) and wait up to `grace` for the tasks to finish.
@@ -122,6 +144,36 @@ impl Service {
             self.tasks.abort_all();
         }
         self.desk_stop.cancel();
+    }
+}
+
+/// The stabilizer as the config sets it up.
+fn stabilizer_setup(config: &Config) -> StabilizerSetup {
+    use crate::config::{Profile as P, StabilizerMode as M};
+    let s = &config.stabilizer;
+    StabilizerSetup {
+        enabled: s.enabled,
+        source: s.source,
+        settings: stabilizer::Settings {
+            target_lufs: s.target_lufs,
+            mode: match s.mode {
+                M::Leveler => stabilizer::Mode::Leveler,
+                M::Pid => stabilizer::Mode::Pid,
+            },
+            profile: match s.profile {
+                P::Speech => stabilizer::Profile::Speech,
+                P::Music => stabilizer::Profile::Music,
+                P::Auto => stabilizer::Profile::Auto,
+            },
+            max_boost_db: s.max_boost_db,
+            max_cut_db: s.max_cut_db,
+            meter_position: s.meter_position,
+            loop_delay_frames: ((s.loop_delay_ms / 1000.0 / stabilizer::FRAME_S).round() as usize)
+                .max(1),
+            rates: s.rates,
+            pid: s.pid,
+        },
+        resume_after: Duration::from_secs_f64(s.resume_after_s),
     }
 }
 

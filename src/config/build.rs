@@ -8,11 +8,13 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::file::{CamillaFile, FileConfig, StabilizerFile, SurfaceFile, UiFile, X32File};
+
 use super::model::{
     defaults, limits, CamillaConfig, Config, LogConfig, StabilizerConfig, SurfaceConfig, UiConfig,
     X32Config,
 };
 use crate::desk::Strip;
+use crate::stabilizer::{PidGains, RateOverrides};
 use crate::tomlfile::{self, Diagnostics};
 
 /// Builds the model, or leaves every problem in `diags` (then the returned value is not used).
@@ -312,10 +314,64 @@ fn stabilizer(
             base.max_cut_db,
             diags,
         ),
+        resume_after_s: in_range(
+            f.resume_after_s,
+            "resume_after_s",
+            limits::RESUME_AFTER_S,
+            base.resume_after_s,
+            diags,
+        ),
+        meter_position: match f.meter_position {
+            Some(m) => m.get_ref().parse().unwrap_or_else(|why: String| {
+                diags.at(m.span(), format!("meter_position: {why}"));
+                base.meter_position
+            }),
+            None => base.meter_position,
+        },
+        loop_delay_ms: in_range(
+            f.loop_delay_ms,
+            "loop_delay_ms",
+            limits::LOOP_DELAY_MS,
+            base.loop_delay_ms,
+            diags,
+        ),
+        rates: RateOverrides {
+            up_db_s: optional_in_range(f.up_db_per_s, "up_db_per_s", limits::UP_DB_PER_S, diags),
+            down_db_s: optional_in_range(
+                f.down_db_per_s,
+                "down_db_per_s",
+                limits::DOWN_DB_PER_S,
+                diags,
+            ),
+            emergency_db_s: optional_in_range(
+                f.emergency_db_per_s,
+                "emergency_db_per_s",
+                limits::EMERGENCY_DB_PER_S,
+                diags,
+            ),
+            window_db: optional_in_range(f.window_db, "window_db", limits::WINDOW_DB, diags),
+        },
+        pid: PidGains {
+            kp: in_range(f.kp, "kp", limits::PID_GAIN, base.pid.kp, diags),
+            ki: in_range(f.ki, "ki", limits::PID_GAIN, base.pid.ki, diags),
+            kd: in_range(f.kd, "kd", limits::PID_GAIN, base.pid.kd, diags),
+        },
     }
 }
 
-fn stabilizer_source(spec: &str) -> Result<Strip, String> {
+/// [`in_range`] for a key whose absence means "the profile decides".
+fn optional_in_range(
+    value: Option<Spanned<f64>>,
+    key: &str,
+    range: (f64, f64, &str),
+    diags: &mut Diagnostics,
+) -> Option<f64> {
+    let x = in_range(Some(value?), key, range, f64::NAN, diags);
+    (!x.is_nan()).then_some(x)
+}
+
+/// The strip a stabilizer source names: one bus, matrix or main.
+pub fn stabilizer_source(spec: &str) -> Result<Strip, String> {
     let kinds = "the stabilizer rides one bus, matrix or main: bus/NN, mtx/NN, main/st or main/m";
     let strips = Strip::parse_range(spec).map_err(|why| format!("is not a strip: {why}"))?;
     match strips.as_slice() {

@@ -82,6 +82,16 @@ pub(super) struct StabilizerFile {
     pub mode: Option<StabilizerMode>,
     pub max_boost_db: Option<Spanned<f64>>,
     pub max_cut_db: Option<Spanned<f64>>,
+    pub resume_after_s: Option<Spanned<f64>>,
+    pub meter_position: Option<Spanned<String>>,
+    pub loop_delay_ms: Option<Spanned<f64>>,
+    pub up_db_per_s: Option<Spanned<f64>>,
+    pub down_db_per_s: Option<Spanned<f64>>,
+    pub emergency_db_per_s: Option<Spanned<f64>>,
+    pub window_db: Option<Spanned<f64>>,
+    pub kp: Option<Spanned<f64>>,
+    pub ki: Option<Spanned<f64>>,
+    pub kd: Option<Spanned<f64>>,
 }
 
 /// `[ui]`.

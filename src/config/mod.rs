@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 pub use crate::tomlfile::Diagnostic;
+pub use build::stabilizer_source;
 
 /// Why a config file was refused: every problem as `path:line:column: message`.
 pub type ConfigError = crate::tomlfile::FileError;

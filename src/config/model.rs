@@ -32,6 +32,10 @@ pub(crate) mod defaults {
     pub const MAX_BOOST_DB: f64 = 6.0;
     /// How far the stabilizer may pull a fader down.
     pub const MAX_CUT_DB: f64 = 12.0;
+    /// Quiet time after someone else moves the stabilized fader before it rides again.
+    pub const RESUME_AFTER_S: f64 = 10.0;
+    /// One frame of fader latency and one of meter latency.
+    pub const LOOP_DELAY_MS: f64 = 100.0;
 }
 
 /// Allowed ranges, with their units, for the messages that quote them.
@@ -42,6 +46,20 @@ pub(crate) mod limits {
     pub const MAX_BOOST_DB: (f64, f64, &str) = (0.0, 20.0, "dB");
     /// `max_cut_db`.
     pub const MAX_CUT_DB: (f64, f64, &str) = (0.0, 40.0, "dB");
+    /// `resume_after_s`.
+    pub const RESUME_AFTER_S: (f64, f64, &str) = (0.5, 600.0, "s");
+    /// `loop_delay_ms`.
+    pub const LOOP_DELAY_MS: (f64, f64, &str) = (50.0, 2000.0, "ms");
+    /// `up_db_per_s`.
+    pub const UP_DB_PER_S: (f64, f64, &str) = (0.1, 20.0, "dB/s");
+    /// `down_db_per_s`.
+    pub const DOWN_DB_PER_S: (f64, f64, &str) = (0.1, 40.0, "dB/s");
+    /// `emergency_db_per_s`.
+    pub const EMERGENCY_DB_PER_S: (f64, f64, &str) = (1.0, 100.0, "dB/s");
+    /// `window_db`.
+    pub const WINDOW_DB: (f64, f64, &str) = (0.0, 12.0, "dB");
+    /// `kp`, `ki`, `kd`.
+    pub const PID_GAIN: (f64, f64, &str) = (0.0, 20.0, "");
 }
 
 /// The whole service config.
@@ -120,6 +138,16 @@ pub struct StabilizerConfig {
     pub max_boost_db: f64,
     /// Largest gain it may take away, 0–40 dB.
     pub max_cut_db: f64,
+    /// After someone else moves the fader, ride again after this long without further moves.
+    pub resume_after_s: f64,
+    /// Whether the source meter is before or after its fader (calibration can measure it).
+    pub meter_position: crate::stabilizer::MeterPosition,
+    /// From a fader write to the meter showing it (calibration can measure it).
+    pub loop_delay_ms: f64,
+    /// Overrides of the profile's rates and window.
+    pub rates: crate::stabilizer::RateOverrides,
+    /// The PID mode's gains.
+    pub pid: crate::stabilizer::PidGains,
 }
 
 impl Default for StabilizerConfig {
@@ -132,6 +160,11 @@ impl Default for StabilizerConfig {
             mode: StabilizerMode::Leveler,
             max_boost_db: defaults::MAX_BOOST_DB,
             max_cut_db: defaults::MAX_CUT_DB,
+            resume_after_s: defaults::RESUME_AFTER_S,
+            meter_position: crate::stabilizer::MeterPosition::Post,
+            loop_delay_ms: defaults::LOOP_DELAY_MS,
+            rates: crate::stabilizer::RateOverrides::default(),
+            pid: crate::stabilizer::PidGains::default(),
         }
     }
 }

@@ -128,6 +128,16 @@ profile = "music"
 mode = "pid"
 max_boost_db = 0
 max_cut_db = 40
+resume_after_s = 30
+meter_position = "pre"
+loop_delay_ms = 150
+up_db_per_s = 2
+down_db_per_s = 8
+emergency_db_per_s = 20
+window_db = 1.5
+kp = 0.2
+ki = 0.5
+kd = 0.05
 
 [ui]
 language = "fr"
@@ -174,6 +184,20 @@ level = "debug"
                 mode: StabilizerMode::Pid,
                 max_boost_db: 0.0,
                 max_cut_db: 40.0,
+                resume_after_s: 30.0,
+                meter_position: crate::stabilizer::MeterPosition::Pre,
+                loop_delay_ms: 150.0,
+                rates: crate::stabilizer::RateOverrides {
+                    up_db_s: Some(2.0),
+                    down_db_s: Some(8.0),
+                    emergency_db_s: Some(20.0),
+                    window_db: Some(1.5),
+                },
+                pid: crate::stabilizer::PidGains {
+                    kp: 0.2,
+                    ki: 0.5,
+                    kd: 0.05,
+                },
             },
             ui: UiConfig {
                 language: Language::Fr,

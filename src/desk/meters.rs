@@ -96,6 +96,8 @@ impl MeterFrame {
 pub struct Meters {
     x32: watch::Sender<MeterFrame>,
     camilla: watch::Sender<MeterFrame>,
+    /// pupitre's own functions publish no meters; this stays empty.
+    pupitre: watch::Sender<MeterFrame>,
 }
 
 impl Default for Meters {
@@ -103,6 +105,7 @@ impl Default for Meters {
         Meters {
             x32: watch::Sender::new(MeterFrame::empty(MixerId::X32)),
             camilla: watch::Sender::new(MeterFrame::empty(MixerId::Camilla)),
+            pupitre: watch::Sender::new(MeterFrame::empty(MixerId::Pupitre)),
         }
     }
 }
@@ -113,6 +116,7 @@ impl Meters {
         match mixer {
             MixerId::X32 => self.x32.clone(),
             MixerId::Camilla => self.camilla.clone(),
+            MixerId::Pupitre => self.pupitre.clone(),
         }
     }
 
@@ -121,6 +125,7 @@ impl Meters {
         match mixer {
             MixerId::X32 => self.x32.subscribe(),
             MixerId::Camilla => self.camilla.subscribe(),
+            MixerId::Pupitre => self.pupitre.subscribe(),
         }
     }
 }

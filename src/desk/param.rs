@@ -19,6 +19,9 @@ pub enum MixerId {
     X32,
     /// CamillaDSP over its websocket API.
     Camilla,
+    /// pupitre's own functions (the stabilizer's controls): no mixer link, the desk holds them
+    /// and the function follows their changes.
+    Pupitre,
 }
 
 impl MixerId {
@@ -27,6 +30,7 @@ impl MixerId {
         match self {
             MixerId::X32 => "x32",
             MixerId::Camilla => "camilla",
+            MixerId::Pupitre => "pupitre",
         }
     }
 }
@@ -66,14 +70,25 @@ impl ParamId {
         };
         let (mixer, path) = s
             .split_once(':')
-            .ok_or_else(|| err("expected \"x32:/…\" or \"camilla:…\"".into()))?;
+            .ok_or_else(|| err("expected \"x32:/…\", \"camilla:…\" or \"pupitre:…\"".into()))?;
         match mixer {
             "x32" => ParamId::x32(path).map_err(|e| err(e.reason)),
             "camilla" => ParamId::camilla(path).map_err(|e| err(e.reason)),
+            "pupitre" => ParamId::pupitre(path).map_err(|e| err(e.reason)),
             other => Err(err(format!(
-                "no mixer called {other:?}; mixers are \"x32\" and \"camilla\""
+                "no mixer called {other:?}; mixers are \"x32\" and \"camilla\", and \
+                 \"pupitre\" names pupitre's own controls"
             ))),
         }
+    }
+
+    /// One of pupitre's own controls, e.g. `stabilizer/enabled`.
+    pub fn pupitre(path: &str) -> Result<ParamId, ParamIdError> {
+        let kind = pupitre_kind(path).map_err(|reason| ParamIdError {
+            input: format!("pupitre:{path}"),
+            reason,
+        })?;
+        Ok(ParamId::new(MixerId::Pupitre, path, kind))
     }
 
     /// An X32 parameter from its OSC address, e.g. `/ch/01/mix/fader`.
@@ -415,6 +430,31 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
             "CamillaDSP parameters are main/{volume,mute}, aux/N/{volume,mute}, \
              ch/N/{gain,mute,solo,bass,treble}, crossfader, crossfader/curve and \
              filter/NAME/PARAM (any parameter of a named filter: gain, freq, q, mute, …)"
+                .into(),
+        ),
+    }
+}
+
+/// The stabilizer's controls (`stabilizer/task.rs` follows them).
+fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
+    match path {
+        "stabilizer/enabled" | "stabilizer/calibrate" => Ok(ParamKind::Switch),
+        // The config's range.
+        "stabilizer/target" => Ok(ParamKind::Gain {
+            min_db: -40.0,
+            max_db: -5.0,
+            step_db: 0.5,
+        }),
+        // −14, −16, −18, −23 LUFS, or 4 = custom (the target as set).
+        "stabilizer/preset" => Ok(ParamKind::Choice { count: 5 }),
+        // speech, music, auto.
+        "stabilizer/profile" => Ok(ParamKind::Choice { count: 3 }),
+        // leveler, pid.
+        "stabilizer/mode" => Ok(ParamKind::Choice { count: 2 }),
+        // bus 1–16, matrix 1–6, main stereo, main mono.
+        "stabilizer/source" => Ok(ParamKind::Choice { count: 24 }),
+        _ => Err(
+            "pupitre's controls are stabilizer/{enabled,target,preset,profile,mode,source,calibrate}"
                 .into(),
         ),
     }

@@ -14,6 +14,7 @@ mod controller;
 mod loudness;
 mod relay;
 mod replay;
+mod task;
 mod tuning;
 
 pub use calibrate::{Calibrated, Calibration, CalibrationError, Step as CalibrationStep, STEP_DB};
@@ -21,6 +22,10 @@ pub use controller::{fader_grid_db, Activity, Controller, Reading};
 pub use loudness::{db_gain, energy_db, EnergyWindow};
 pub use relay::{Relay, RelayResult, Rule};
 pub use replay::{relay_tune, replay, Audio, MeterKind, Replay, ReplayOptions, TraceRow};
+pub use task::{
+    initial_state, run, source_index, source_strip, Controls, StabilizerSetup, StabilizerState,
+    Status, METER_TIMEOUT,
+};
 pub use tuning::{
     MeterPosition, Mode, PidGains, Profile, RateOverrides, Settings, Tuning, FRAME_S,
     TARGET_PRESETS,

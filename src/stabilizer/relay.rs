@@ -193,7 +193,7 @@ mod tests {
         let tl = Rule::TyreusLuyben.gains(3.2, 1.0);
         assert!((tl.kp - 1.0).abs() < 1e-12 && (tl.ki - 1.0 / 2.2).abs() < 1e-12);
         let ah = Rule::AstromHagglund.gains(1.0, 1.0);
-        assert!((ah.kp - 0.7071).abs() < 1e-4);
+        assert!((ah.kp - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-9);
         // Td = 1.2071 / (2π) s, Ti = 4 Td.
         let td = ah.kd / ah.kp;
         assert!((td - 0.19212).abs() < 1e-4, "{td}");

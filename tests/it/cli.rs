@@ -210,3 +210,114 @@ fn check_compares_a_camilladsp_config_with_what_pupitre_drives() {
     );
     assert!(!err.contains("slope:"), "{err}");
 }
+
+#[test]
+fn stabilizer_replay_is_deterministic_and_writes_trace_and_audio() {
+    use pupitre::stabilizer::{db_gain, Audio};
+    let dir = std::env::temp_dir().join(format!("pupitre-cli-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 8 s at −30 dBFS, 4 s of silence, 8 s at −6 dBFS: quiet speech, a pause, a loud source.
+    let rate = 16_000u32;
+    let samples: Vec<f32> = (0..rate as usize * 20)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let level = if t < 8.0 {
+                -30.0
+            } else if t < 12.0 {
+                -200.0
+            } else {
+                -6.0
+            };
+            (db_gain(level)
+                * std::f64::consts::SQRT_2
+                * (t * 2.0 * std::f64::consts::PI * 300.0).sin()) as f32
+        })
+        .collect();
+    let input = dir.join("in.wav");
+    Audio {
+        rate,
+        channels: 1,
+        samples,
+    }
+    .write_wav(&input)
+    .unwrap();
+    let run = |trace: &str, extra: &[&str]| {
+        let t = dir.join(trace);
+        let mut args = vec![
+            "stabilizer",
+            "replay",
+            "--input",
+            input.to_str().unwrap(),
+            "--target",
+            "-16",
+            "--loss",
+            "0.05",
+            "--trace",
+            t.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = pupitre(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (std::fs::read_to_string(t).unwrap(), text(&out.stdout))
+    };
+    let out_wav = dir.join("out.wav");
+    let (a, summary) = run("a.csv", &["--output", out_wav.to_str().unwrap()]);
+    let (b, _) = run("b.csv", &[]);
+    assert_eq!(a, b, "same input and flags, same trace");
+    let lines: Vec<&str> = a.lines().collect();
+    assert_eq!(lines[0], "time_s,meter_dbfs,fader_db,written");
+    assert_eq!(lines.len(), 1 + 400, "one row per 50 ms frame");
+    assert!(summary.contains("writes"), "{summary}");
+    // Quiet at first: the fader rides up to the +6 dB bound; the loud part is cut.
+    let fader = |row: &str| row.split(',').nth(2).unwrap().parse::<f64>().unwrap();
+    assert!(fader(lines[160]) > 5.0, "{}", lines[160]);
+    assert!(fader(lines[400]) < -5.0, "{}", lines[400]);
+    let (pid, _) = run("pid.csv", &["--mode", "pid"]);
+    assert_ne!(pid, a);
+    let out = Audio::read_wav(&out_wav).unwrap();
+    assert_eq!(out.samples.len(), rate as usize * 20);
+    // Bad flags are refused with what was expected.
+    let bad = pupitre(&[
+        "stabilizer",
+        "replay",
+        "--input",
+        input.to_str().unwrap(),
+        "--trace",
+        "x.csv",
+        "--meter",
+        "vu",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("expected rms or peak"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let missing = pupitre(&[
+        "stabilizer",
+        "replay",
+        "--input",
+        "nope.wav",
+        "--trace",
+        "x.csv",
+    ]);
+    assert!(
+        text(&missing.stderr).contains("nope.wav"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let tune = pupitre(&[
+        "stabilizer",
+        "tune",
+        "--input",
+        input.to_str().unwrap(),
+        "--target",
+        "-30",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let tuned = text(&tune.stdout);
+    assert!(tune.status.success(), "{}", text(&tune.stderr));
+    for rule in ["astrom-hagglund", "ziegler-nichols", "tyreus-luyben"] {
+        assert!(tuned.contains(rule), "{tuned}");
+    }
+}

@@ -5,6 +5,7 @@ mod camilla;
 mod cli;
 mod learn;
 mod midi_net;
+mod stabilizer;
 mod support;
 mod surfaces;
 mod x32_link;
