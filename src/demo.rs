@@ -107,6 +107,8 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         path: None,
     };
     let mut config = Config::demo(addr);
+    // The stabilizer rides the livestream matrix towards −16 LUFS.
+    config.stabilizer.enabled = true;
     let camilla = match &options.camilladsp {
         Some(bin) => {
             let (child, url) = start_camilladsp(bin).await?;
@@ -140,7 +142,13 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
     if camilla.is_some() {
         tokio::spawn(tone_rider(desk.clone(), stop.clone()));
     }
-    summarize(desk, options.summary_every, stop.clone()).await;
+    summarize(
+        desk,
+        service.stabilizer(),
+        options.summary_every,
+        stop.clone(),
+    )
+    .await;
     service.shutdown(Duration::from_secs(2)).await;
     drop(camilla);
     Ok(())
@@ -245,7 +253,12 @@ async fn tone_rider(desk: DeskHandle, stop: CancellationToken) {
 }
 
 /// Log changes as they happen, and a summary of links and levels every `every`.
-async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
+async fn summarize(
+    desk: DeskHandle,
+    stabilizer: tokio::sync::watch::Receiver<crate::stabilizer::StabilizerState>,
+    every: Duration,
+    stop: CancellationToken,
+) {
     let mut changes = desk.subscribe();
     let meters = desk.meters().subscribe(MixerId::X32);
     let status = desk.link_status(MixerId::X32);
@@ -305,6 +318,17 @@ async fn summarize(desk: DeskHandle, every: Duration, stop: CancellationToken) {
                         "summary"
                     );
                 }
+                let st = stabilizer.borrow().clone();
+                let lufs = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} LUFS"));
+                info!(
+                    stabilizer = st.status.name(),
+                    source = %st.source.address(),
+                    target = %format!("{:.1} LUFS", st.settings.target_lufs),
+                    estimate = %lufs(st.estimate_lufs),
+                    fader = %st.fader_db.map_or("-".to_string(), |f| format!("{f:.1} dB")),
+                    writes = st.writes,
+                    "summary"
+                );
                 counted = 0;
                 resynced = 0;
             }

@@ -447,7 +447,7 @@ impl Rider {
                 self.paused_until = None;
                 self.message = None;
                 info!(
-                    home_db = home,
+                    home_db = (home * 10.0).round() / 10.0,
                     target_lufs = self.settings.target_lufs,
                     mode = %self.settings.mode,
                     profile = %self.settings.profile,
@@ -520,7 +520,7 @@ impl Rider {
         if first {
             info!(
                 origin = %c.origin,
-                home_db = db,
+                home_db = (db * 10.0).round() / 10.0,
                 resume_after_s = self.resume_after.as_secs_f64(),
                 "someone moved the fader; paused, their value is the new home"
             );
@@ -553,7 +553,10 @@ impl Rider {
                 let fader = self.current_fader().await;
                 if let (Some(c), Some(db)) = (&mut self.controller, fader) {
                     c.adopt(db);
-                    info!(home_db = db, "quiet again; riding from the fader as left");
+                    info!(
+                        home_db = (db * 10.0).round() / 10.0,
+                        "quiet again; riding from the fader as left"
+                    );
                 }
             }
         }
