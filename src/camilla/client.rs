@@ -599,7 +599,23 @@ impl Client {
             .and_then(|c| c.get("filters").and_then(|f| f.as_object().cloned()))
             .map(|m| m.into_iter().collect())
             .unwrap_or_default();
-        let changed = filters != self.filters;
+        // Only a change of type matters (pupitre's own writes change the values).
+        let shape = |f: &HashMap<String, serde_json::Value>| -> Vec<(String, String)> {
+            let mut v: Vec<(String, String)> = f
+                .iter()
+                .map(|(name, def)| {
+                    let p = def.get("parameters");
+                    let field = |k: &str| p.and_then(|p| p.get(k)).cloned().unwrap_or_default();
+                    (
+                        name.clone(),
+                        format!("{} {} {}", def["type"], field("type"), field("unit")),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let changed = shape(&filters) != shape(&self.filters);
         self.filters = filters;
         Ok(changed)
     }

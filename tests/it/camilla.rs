@@ -95,8 +95,9 @@ async fn playback_until(desk: &DeskHandle, channel: u8, ok: impl Fn(Db) -> bool)
     }
 }
 
-/// A channel's playback level once the (VU-smoothed) meter has settled: three frames in a row
-/// within 0.05 dB.
+/// A channel's playback level once the (VU-smoothed) meter has settled: eight frames in a row
+/// (0.8 s) within 0.05 dB, so a level from before a change that is still on its way through a
+/// loaded machine is not taken for the new one.
 async fn settled(desk: &DeskHandle, channel: u8) -> f64 {
     let mut rx = desk.meters().subscribe(MixerId::Camilla);
     let mut last = f64::NAN;
@@ -121,7 +122,7 @@ async fn settled(desk: &DeskHandle, channel: u8) -> f64 {
                 0
             };
             last = l.get();
-            if steady >= 3 {
+            if steady >= 8 {
                 return last;
             }
         }
