@@ -556,11 +556,7 @@ impl Client {
         self.read_filters(ws, v).await?;
         self.describe_filters().await?;
         // Read after describing: filter values come back on their refined ranges.
-        let known = self
-            .link
-            .known_params()
-            .await
-            .map_err(|_| SessionEnd::DeskGone)?;
+        let known = self.known().await?;
         let mut n = 0;
         for (p, value) in &known {
             if let Some(f @ (Feature::Mute(_) | Feature::Solo(_))) = Feature::of(p) {
@@ -590,7 +586,15 @@ impl Client {
         Ok(n)
     }
 
-    /// The active config's filter definitions; true when they changed.
+    /// The desk's parameters on CamillaDSP with their values (its ids carry the kinds).
+    async fn known(&self) -> Result<Vec<(ParamId, Value)>, SessionEnd> {
+        self.link
+            .known_params()
+            .await
+            .map_err(|_| SessionEnd::DeskGone)
+    }
+
+    /// The active config's filter definitions; true when they changed (in type).
     async fn read_filters(&mut self, ws: &mut Ws, v: Version) -> Result<bool, SessionEnd> {
         let t = self.settings.timing.request_timeout;
         let reply = ask(ws, &Command::GetConfigJson, v, t).await?;
@@ -622,11 +626,7 @@ impl Client {
 
     /// Tell the desk the range of every known `filter/NAME/PARAM`, from the active config.
     async fn describe_filters(&mut self) -> Result<(), SessionEnd> {
-        let known = self
-            .link
-            .known_params()
-            .await
-            .map_err(|_| SessionEnd::DeskGone)?;
+        let known = self.known().await?;
         self.unusable.clear();
         for (p, _) in known {
             self.refine(&p).await?;
@@ -691,11 +691,7 @@ impl Client {
             info!("CamillaDSP's filters changed; reading their ranges again");
             self.describe_filters().await?;
         }
-        let known = self
-            .link
-            .known_params()
-            .await
-            .map_err(|_| SessionEnd::DeskGone)?;
+        let known = self.known().await?;
         let mut repaired = 0;
         // The desk's ids: they carry the kinds the values are on.
         for (p, want) in &known {

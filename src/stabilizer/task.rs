@@ -21,8 +21,8 @@ use super::controller::{Activity, Controller};
 use super::loudness::db_gain;
 use super::tuning::{Mode, Profile, Settings, FRAME_S, TARGET_PRESETS};
 use crate::desk::{
-    Change, Db, DeskHandle, Intent, LinkState, MeterFrame, MixerId, Op, Origin, ParamId, ParamKind,
-    Strip, Value,
+    Change, Db, DeskHandle, Intent, LinkState, MixerId, Op, Origin, ParamId, ParamKind, Strip,
+    Value,
 };
 
 /// No meter frame for this long freezes the stabilizer (three frames).
@@ -280,8 +280,9 @@ pub async fn run(
                     if changed.is_err() {
                         break;
                     }
-                    let frame = meters.borrow_and_update().clone();
-                    rider.on_meters(&frame);
+                    // Borrowed, not cloned: frames come at up to 40 Hz.
+                    let level = meters.borrow_and_update().level(rider.source);
+                    rider.on_level(level);
                 }
                 _ = tick.tick() => rider.on_tick().await,
             }
@@ -528,8 +529,9 @@ impl Rider {
         self.publish();
     }
 
-    fn on_meters(&mut self, frame: &MeterFrame) {
-        let Some(level) = frame.level(self.source) else {
+    /// The source's level in the newest meter frame (`None`: the frame does not have it).
+    fn on_level(&mut self, level: Option<Db>) {
+        let Some(level) = level else {
             return;
         };
         self.latest = Some(if level.is_silence() {
