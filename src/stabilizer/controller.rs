@@ -385,7 +385,9 @@ impl Controller {
     fn write(&mut self, min_step: f64, limited: bool) -> Option<f64> {
         let step = self.planned_db - self.written_db;
         // The last bit of a move to a bound or home is written even under the minimum step.
-        let finishing = !self.moving && step.abs() >= 0.05 && self.activity != Activity::Listening;
+        // (The leveler's moves only: the PID writes whatever passes its minimum step.)
+        let finishing =
+            limited && !self.moving && step.abs() >= 0.05 && self.activity != Activity::Listening;
         if step.abs() < min_step && !finishing {
             return None;
         }
