@@ -1023,10 +1023,10 @@ fn bench() -> Result<()> {
             s.start_s, s.end_s, s.label, s.lufs
         );
     }
+    // The defaults a user gets: profile auto, bounds +10/−12 dB.
     let leveler = ReplayOptions {
         settings: Settings {
             mode: Mode::Leveler,
-            profile: Profile::Speech,
             meter_position: MeterPosition::Post,
             target_lufs: TARGET,
             ..Settings::default()
@@ -1067,10 +1067,10 @@ fn bench() -> Result<()> {
     let first = rows.len();
     let pid = with(&|o| o.settings.mode = Mode::Pid);
     let runs = [
-        ("leveler (speech, RMS, post)", leveler),
+        ("leveler (defaults: auto, +10/-12)", leveler),
         (
-            "lev auto (profile auto)",
-            with(&|o| o.settings.profile = Profile::Auto),
+            "lev speech (profile speech)",
+            with(&|o| o.settings.profile = Profile::Speech),
         ),
         ("lev loss (5 % frames lost)", with(&|o| o.loss = 0.05)),
         (
@@ -1078,8 +1078,8 @@ fn bench() -> Result<()> {
             with(&|o| o.meter = MeterKind::Peak),
         ),
         (
-            "lev boost10 (max boost +10 dB)",
-            with(&|o| o.settings.max_boost_db = 10.0),
+            "lev boost6 (max boost +6 dB)",
+            with(&|o| o.settings.max_boost_db = 6.0),
         ),
         ("PID (default: kp 0.1, ki 0.3/s)", pid),
     ];

@@ -31,7 +31,7 @@ pub enum StabilizerCommand {
         #[arg(long, default_value = "leveler", value_parser = parse::<Mode>)]
         mode: Mode,
         /// What the programme is (sets the leveler's windows and rates).
-        #[arg(long, default_value = "speech", value_parser = parse::<Profile>)]
+        #[arg(long, default_value = "auto", value_parser = parse::<Profile>)]
         profile: Profile,
         /// Fraction of meter frames lost, 0 to 1.
         #[arg(long, default_value_t = 0.0, value_name = "P")]
@@ -80,7 +80,7 @@ pub struct Common {
     )]
     home: f64,
     /// Largest gain above home, dB.
-    #[arg(long, default_value_t = 6.0, value_name = "DB")]
+    #[arg(long, default_value_t = 10.0, value_name = "DB")]
     max_boost: f64,
     /// Largest cut below home, dB.
     #[arg(long, default_value_t = 12.0, value_name = "DB")]

@@ -33,7 +33,7 @@ const MIN_ESTIMATE_FRAMES: usize = 10;
 /// A move ends when this close to its goal, dB.
 const SETTLE_DB: f64 = 0.25;
 /// Deficit that counts as "a new, quieter source", dB, and for how long, s.
-const FAST_UP_AFTER: (f64, f64) = (6.0, 2.0);
+const FAST_UP_AFTER: (f64, f64) = (6.0, 1.0);
 /// An emergency cut aims this far above target, LU.
 const EMERGENCY_AIM_LU: f64 = 2.0;
 /// Write burst allowed by the token bucket.
@@ -43,7 +43,7 @@ const PID_MIN_STEP_DB: f64 = 0.25;
 /// The PID never sees less than this, LUFS (silence would be −∞).
 const PID_FLOOR: f64 = -70.0;
 /// The auto profile looks at the last 10 s.
-const AUTO_FRAMES: usize = 200;
+const AUTO_FRAMES: usize = 120;
 /// A frame this far under the estimate is a dip (a pause between words).
 const DIP_DB: f64 = 10.0;
 /// Dip fractions above the first mean speech, below the second music (hysteresis).
@@ -292,7 +292,7 @@ impl Controller {
 
     fn level(&mut self, e_in: f64) -> Option<f64> {
         let t = self.tuning;
-        let target = self.settings.target_lufs;
+        let target = self.settings.target_lufs + t.meter_bias_lu;
         let m_in = self.momentary_in.db().unwrap_or(f64::NEG_INFINITY);
         // The gate looks at the programme as it would be at home, so riding cannot open it.
         let active = m_in + self.home_db > target - t.gate_below_target_lu;

@@ -24,8 +24,11 @@ fn programme(segments: &[(f64, Option<f64>)]) -> Audio {
     }
 }
 
+/// The speech profile's figures (a steady tone would read as music under `auto`), then `f`.
 fn options(f: impl FnOnce(&mut Settings)) -> ReplayOptions {
     let mut o = ReplayOptions::default();
+    o.settings.profile = Profile::Speech;
+    o.settings.max_boost_db = 6.0;
     f(&mut o.settings);
     o
 }
@@ -43,7 +46,7 @@ fn thirty_seconds_of_silence_never_raise_the_fader() {
         (10.0, Some(-70.0)),
         (10.0, Some(-20.0)),
     ]);
-    let r = replay(&audio, &ReplayOptions::default());
+    let r = replay(&audio, &options(|_| {}));
     let before = fader_at(&r, 19.95);
     assert!(before > 2.0, "it rode up before the pause: {before}");
     let most = r.trace[400..1000]
@@ -98,7 +101,7 @@ fn a_quieter_step_is_recovered_at_the_up_rate() {
     let rate = 5.5 / (reach - first);
     assert!((1.5..=2.5).contains(&rate), "{rate:.2} dB/s");
     // And at the profile's 1 dB/s without the override.
-    let r = replay(&audio, &ReplayOptions::default());
+    let r = replay(&audio, &options(|_| {}));
     let at = |db: f64| {
         r.trace
             .iter()
@@ -160,7 +163,7 @@ fn the_classic_pid_steers_to_the_target_and_the_leveler_writes_far_less() {
         "{}",
         fader_at(&pid, 29.0)
     );
-    let lev = replay(&audio, &ReplayOptions::default());
+    let lev = replay(&audio, &options(|_| {}));
     assert!(
         (fader_at(&lev, 29.0) - 6.0).abs() < 1.0,
         "{}",
@@ -177,7 +180,7 @@ fn the_classic_pid_steers_to_the_target_and_the_leveler_writes_far_less() {
 #[test]
 fn the_estimate_does_not_depend_on_the_meter_position() {
     let audio = programme(&[(20.0, Some(-22.0))]);
-    let post = replay(&audio, &ReplayOptions::default());
+    let post = replay(&audio, &options(|_| {}));
     let pre = replay(&audio, &options(|s| s.meter_position = MeterPosition::Pre));
     assert_eq!(
         post.trace.iter().map(|t| t.fader_db).collect::<Vec<_>>(),
@@ -193,4 +196,29 @@ fn relay_tune_gives_gains_for_every_rule() {
         let g = rule.gains(r.ku, r.tu_s);
         assert!(g.kp > 0.0 && g.ki > 0.0, "{rule:?} {g:?}");
     }
+}
+
+#[test]
+fn auto_tells_speech_pauses_from_continuous_music() {
+    // Speech-like: 300 ms of sound, 200 ms of pause; music-like: continuous.
+    let mut speechy = Vec::new();
+    for _ in 0..30 {
+        speechy.push((0.3, Some(-20.0)));
+        speechy.push((0.2, None));
+    }
+    let auto = |segments: &[(f64, Option<f64>)]| {
+        let audio = programme(segments);
+        let mut c = Controller::new(Settings::default(), 0.0);
+        let frame = audio.frame_len();
+        for chunk in audio.samples.chunks(frame) {
+            let rms = (chunk.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>()
+                / chunk.len() as f64)
+                .sqrt();
+            c.frame(Some(rms));
+        }
+        c.reading().profile
+    };
+    assert_eq!(Settings::default().profile, Profile::Auto);
+    assert_eq!(auto(&speechy), Profile::Speech);
+    assert_eq!(auto(&[(15.0, Some(-20.0))]), Profile::Music);
 }

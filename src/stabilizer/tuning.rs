@@ -24,11 +24,12 @@ pub enum Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Profile {
     /// Speech: 3 s window, quick to follow a new speaker.
-    #[default]
     Speech,
     /// Music: 5 s window, slow moves that keep the dynamics.
     Music,
-    /// Speech or music, guessed from how often the programme dips (pauses between words).
+    /// Speech or music, guessed from how often the programme dips (pauses between words);
+    /// the default, since a livestream has both.
+    #[default]
     Auto,
 }
 
@@ -84,6 +85,8 @@ named!(
 );
 named!(MeterPosition, "meter position", Post = "post", Pre = "pre");
 
+const MUSIC_BIAS: f64 = 1.5;
+
 /// The windows and rates of the leveler. A profile sets them; the config may override each.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tuning {
@@ -93,7 +96,7 @@ pub struct Tuning {
     pub window_db: f64,
     /// Rise rate, dB/s.
     pub up_db_s: f64,
-    /// Rise rate once more than 6 dB low for 2 s (a new, quieter speaker), dB/s.
+    /// Rise rate once more than 6 dB low for 1 s (a new, quieter speaker), dB/s.
     pub fast_up_db_s: f64,
     /// Fall rate, dB/s.
     pub down_db_s: f64,
@@ -111,6 +114,10 @@ pub struct Tuning {
     pub min_step_db: f64,
     /// Fader writes per minute, at most (a burst of 3 is allowed for an emergency cut).
     pub writes_per_min: f64,
+    /// How much louder the unweighted meter reads this kind of programme than BS.1770, LU:
+    /// the leveler aims that much above target. Music's bass reads 1.3–2.6 dB louder on an RMS
+    /// meter than K-weighted (`stabilizer.md` §1); speech about 0.
+    pub meter_bias_lu: f64,
 }
 
 impl Tuning {
@@ -121,7 +128,7 @@ impl Tuning {
                 short_term_frames: 60,
                 window_db: 2.0,
                 up_db_s: 1.0,
-                fast_up_db_s: 3.0,
+                fast_up_db_s: 4.0,
                 down_db_s: 6.0,
                 emergency_db_s: 15.0,
                 emergency_over_lu: 6.0,
@@ -130,12 +137,13 @@ impl Tuning {
                 home_return_db_s: 0.5,
                 min_step_db: 0.5,
                 writes_per_min: 60.0,
+                meter_bias_lu: 0.0,
             },
             Profile::Music => Tuning {
                 short_term_frames: 100,
                 window_db: 3.0,
                 up_db_s: 0.5,
-                fast_up_db_s: 1.5,
+                fast_up_db_s: 2.0,
                 down_db_s: 3.0,
                 emergency_db_s: 15.0,
                 emergency_over_lu: 6.0,
@@ -144,6 +152,7 @@ impl Tuning {
                 home_return_db_s: 0.5,
                 min_step_db: 0.5,
                 writes_per_min: 60.0,
+                meter_bias_lu: MUSIC_BIAS,
             },
         }
     }
@@ -233,8 +242,9 @@ impl Default for Settings {
         Settings {
             target_lufs: -16.0,
             mode: Mode::Leveler,
-            profile: Profile::Speech,
-            max_boost_db: 6.0,
+            profile: Profile::Auto,
+            // The X32 fader's top from a 0 dB home: a quiet talker needs +8 to +10 dB.
+            max_boost_db: 10.0,
             max_cut_db: 12.0,
             meter_position: MeterPosition::Post,
             loop_delay_frames: 2,
