@@ -169,7 +169,7 @@ async fn engineer_at_the_console(fake: FakeX32, stop: CancellationToken) {
             let f = law::quantize_level(law::db_to_level(db), law::FADER_STEPS);
             fake.set_local("/ch/01/mix/fader", OscType::Float(f as f32));
         } else {
-            let on = i32::from(n % 4 == 0);
+            let on = i32::from(n.is_multiple_of(4));
             fake.set_local("/ch/02/mix/on", OscType::Int(on));
         }
     }
@@ -191,7 +191,7 @@ async fn scripted_deck(deck: UdpSocket, pupitre: std::net::SocketAddr, stop: Can
             _ = tick.tick() => {
                 n += 1;
                 // Four ticks up, four up, four down, four down… (two's complement: 7F is −1).
-                let step = if (n / 2) % 2 == 0 { 0x01 } else { 0x7F };
+                let step = if (n / 2).is_multiple_of(2) { 0x01 } else { 0x7F };
                 for _ in 0..4 {
                     let _ = deck.send_to(&[0xB1, 0x11, step], pupitre).await;
                 }

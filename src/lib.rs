@@ -15,4 +15,5 @@ pub mod service;
 pub mod stabilizer;
 pub mod surface;
 pub mod tomlfile;
+pub mod ui;
 pub mod x32;

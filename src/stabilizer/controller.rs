@@ -421,7 +421,7 @@ impl Controller {
             self.dips.pop_front();
         }
         self.dips.push_back(energy_db(e_in) < s_in - DIP_DB);
-        if self.dips.len() < AUTO_FRAMES || self.frames % 20 != 0 {
+        if self.dips.len() < AUTO_FRAMES || !self.frames.is_multiple_of(20) {
             return;
         }
         let dips = self.dips.iter().filter(|d| **d).count() as f64 / AUTO_FRAMES as f64;

@@ -39,7 +39,7 @@ impl EnergyWindow {
         self.sum += energy;
         // Sum afresh now and then so rounding from the subtractions never builds up.
         self.pushes = self.pushes.wrapping_add(1);
-        if self.pushes % 4096 == 0 {
+        if self.pushes.is_multiple_of(4096) {
             self.sum = self.frames.iter().sum();
         }
     }

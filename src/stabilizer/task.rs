@@ -546,7 +546,7 @@ impl Rider {
     async fn on_tick(&mut self) {
         let now = Instant::now();
         self.ticks += 1;
-        if self.waiting_for_fader && self.ticks % 10 == 0 {
+        if self.waiting_for_fader && self.ticks.is_multiple_of(10) {
             self.enable().await;
         }
         if let Some(until) = self.paused_until {

@@ -188,7 +188,9 @@ pub fn marks(kind: ParamKind) -> Vec<(f32, String)> {
         _ => f64::NAN,
     };
     let list: &[f64] = match kind {
-        ParamKind::Fader | ParamKind::SendLevel => &[10.0, 5.0, 0.0, -5.0, -10.0, -20.0, -30.0, -40.0, -60.0],
+        ParamKind::Fader | ParamKind::SendLevel => {
+            &[10.0, 5.0, 0.0, -5.0, -10.0, -20.0, -30.0, -40.0, -60.0]
+        }
         ParamKind::Gain { .. } => &[20.0, 10.0, 0.0, -10.0, -20.0, -40.0, -60.0, -80.0, -100.0],
         _ => &[],
     };
@@ -251,7 +253,9 @@ impl MeterState {
     pub fn update(&mut self, db: Option<Db>, clipped: bool, now: Instant) {
         let level = db.map_or(0.0, meter_position);
         self.level = level;
-        let held = self.peak_at.is_some_and(|t| now.duration_since(t) < PEAK_HOLD);
+        let held = self
+            .peak_at
+            .is_some_and(|t| now.duration_since(t) < PEAK_HOLD);
         if level >= self.peak || !held {
             self.peak = level;
             self.peak_at = Some(now);
@@ -275,12 +279,10 @@ impl MeterState {
 
     /// The history as Path commands in a 100 × 100 box (time left to right, level upwards).
     pub fn history_path(&self, now: Instant) -> String {
-        path(
-            self.history.iter().map(|(t, l)| {
-                let age = now.duration_since(*t).as_secs_f64() / HISTORY.as_secs_f64();
-                ((1.0 - age) * 100.0, (1.0 - f64::from(*l)) * 100.0)
-            }),
-        )
+        path(self.history.iter().map(|(t, l)| {
+            let age = now.duration_since(*t).as_secs_f64() / HISTORY.as_secs_f64();
+            ((1.0 - age) * 100.0, (1.0 - f64::from(*l)) * 100.0)
+        }))
     }
 }
 
@@ -297,7 +299,11 @@ pub fn path(points: impl IntoIterator<Item = (f64, f64)>) -> String {
 }
 
 /// The level (dB) a strip's meter reads in the latest frames.
-pub fn meter_reading(source: MeterSource, x32: &MeterFrame, camilla: &MeterFrame) -> (Option<Db>, bool) {
+pub fn meter_reading(
+    source: MeterSource,
+    x32: &MeterFrame,
+    camilla: &MeterFrame,
+) -> (Option<Db>, bool) {
     match source {
         MeterSource::X32(s) => (x32.level(s), false),
         MeterSource::Camilla(ch) => camilla
@@ -327,7 +333,10 @@ pub struct Values(pub HashMap<ParamId, Value>);
 impl Values {
     /// The value of `p`, or its kind's default.
     pub fn get(&self, p: &ParamId) -> Value {
-        self.0.get(p).cloned().unwrap_or_else(|| p.kind().default_value())
+        self.0
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| p.kind().default_value())
     }
 
     /// Where `p` sits on its travel.
@@ -446,15 +455,25 @@ mod tests {
         let t0 = Instant::now();
         let mut m = MeterState::default();
         m.update(Some(Db::new_lossy(-6.0)), false, t0);
-        m.update(Some(Db::new_lossy(-30.0)), false, t0 + Duration::from_millis(100));
+        m.update(
+            Some(Db::new_lossy(-30.0)),
+            false,
+            t0 + Duration::from_millis(100),
+        );
         assert!(m.peak > m.level);
-        m.update(Some(Db::new_lossy(-30.0)), false, t0 + Duration::from_secs(2));
+        m.update(
+            Some(Db::new_lossy(-30.0)),
+            false,
+            t0 + Duration::from_secs(2),
+        );
         assert_eq!(m.peak, m.level, "the peak falls after its hold");
         m.update(Some(Db::new_lossy(3.0)), false, t0 + Duration::from_secs(3));
         assert!(m.clip(t0 + Duration::from_secs(4)));
         assert!(!m.clip(t0 + Duration::from_secs(6)));
         m.update(None, false, t0 + Duration::from_secs(14));
         assert!(m.history.len() <= 2);
-        assert!(m.history_path(t0 + Duration::from_secs(14)).starts_with("M "));
+        assert!(m
+            .history_path(t0 + Duration::from_secs(14))
+            .starts_with("M "));
     }
 }

@@ -58,7 +58,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<OscMessage>, CodecError> {
 
 /// `/info\0\0\0`: an address padded to four bytes and nothing else.
 fn address_only(bytes: &[u8]) -> Option<String> {
-    if bytes.first() != Some(&b'/') || bytes.len() % 4 != 0 {
+    if bytes.first() != Some(&b'/') || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let end = bytes.iter().position(|&b| b == 0)?;

@@ -8,4 +8,5 @@ mod midi_net;
 mod stabilizer;
 mod support;
 mod surfaces;
+mod ui;
 mod x32_link;

@@ -1,0 +1,542 @@
+//! The screen on the UI thread: it owns the Slint models, applies one [`Frame`] at a time (one
+//! closure per frame from the tokio side), and turns touches into desk intents.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Instant;
+
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+
+use super::strips::{self, MeterState, UiStrip, Values};
+use super::{
+    DeskLogic, DeskWindow, LinkView, MeterData, Meters, ScaleMark, StabilizerView, StripData, Theme,
+};
+use crate::desk::{
+    DspStatus, Intent, LinkState, MeterFrame, Op, Origin, ParamId, ParamKind, Value,
+};
+use crate::stabilizer::{Activity, StabilizerState, Status, TARGET_PRESETS};
+
+/// What changed since the last frame, as plain data (it crosses from tokio to the UI thread).
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    /// Parameter values that changed (coalesced: the newest per parameter).
+    pub values: Vec<(ParamId, Value)>,
+    /// The change that came last: what and who.
+    pub last: Option<(String, String)>,
+    /// The X32's latest meters.
+    pub x32: Option<MeterFrame>,
+    /// CamillaDSP's latest meters.
+    pub camilla: Option<MeterFrame>,
+    /// Each mixer link: name, state, DSP figures.
+    pub links: Vec<(String, LinkState, Option<DspStatus>)>,
+    /// The stabilizer's state, when it runs.
+    pub stabilizer: Option<StabilizerState>,
+    /// Connected controllers' names.
+    pub controllers: Option<Vec<String>>,
+}
+
+/// Look and language, saved between runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Look {
+    /// `en` or `fr`.
+    pub language: String,
+    /// 0 dark, 1 light, 2 high contrast.
+    pub theme: i32,
+    /// 0 compact, 1 normal, 2 large.
+    pub density: i32,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            language: "en".into(),
+            theme: 0,
+            density: 1,
+        }
+    }
+}
+
+/// The screen's state.
+pub struct Screen {
+    app: DeskWindow,
+    strips: Vec<UiStrip>,
+    master: Option<UiStrip>,
+    values: Values,
+    meters: Vec<MeterState>,
+    master_meter: MeterState,
+    history_on: Vec<bool>,
+    page: usize,
+    rows: Rc<VecModel<StripData>>,
+    meter_rows: Rc<VecModel<MeterData>>,
+    loudness: VecDeque<(Instant, Option<f64>, Option<f64>)>,
+    stabilizer: Option<StabilizerState>,
+    send: Box<dyn Fn(Intent)>,
+    on_look: Box<dyn Fn(&Look)>,
+    look: Look,
+}
+
+/// 60 s of stabilizer history.
+const STABILIZER_GRAPH_S: f64 = 60.0;
+
+fn rgb((r, g, b): (u8, u8, u8)) -> slint::Color {
+    slint::Color::from_rgb_u8(r, g, b)
+}
+
+impl Screen {
+    /// Build the screen for `strips` and `master`; `send` takes the intents touches make,
+    /// `on_look` is told when the language, theme or density change.
+    pub fn new(
+        app: DeskWindow,
+        (strips, master): (Vec<UiStrip>, Option<UiStrip>),
+        look: Look,
+        send: Box<dyn Fn(Intent)>,
+        on_look: Box<dyn Fn(&Look)>,
+    ) -> Rc<RefCell<Screen>> {
+        let n = strips.len();
+        let rows = Rc::new(VecModel::default());
+        let meter_rows = Rc::new(VecModel::from(vec![MeterData::default(); n]));
+        app.set_strips(ModelRc::from(rows.clone()));
+        app.global::<Meters>()
+            .set_strips(ModelRc::from(meter_rows.clone()));
+        let screen = Rc::new(RefCell::new(Screen {
+            app: app.clone_strong(),
+            strips,
+            master,
+            values: Values::default(),
+            meters: vec![MeterState::default(); n],
+            master_meter: MeterState::default(),
+            history_on: vec![false; n],
+            page: 0,
+            rows,
+            meter_rows,
+            loudness: VecDeque::new(),
+            stabilizer: None,
+            send,
+            on_look,
+            look: look.clone(),
+        }));
+        Self::connect(&screen);
+        {
+            let mut s = screen.borrow_mut();
+            s.set_look(look);
+            s.refresh_rows();
+            s.refresh_master();
+        }
+        screen
+    }
+
+    fn connect(screen: &Rc<RefCell<Screen>>) {
+        let app = screen.borrow().app.clone_strong();
+        let logic = app.global::<DeskLogic>();
+        let s = Rc::downgrade(screen);
+        let with = move |f: &dyn Fn(&mut Screen)| {
+            if let Some(s) = s.upgrade() {
+                if let Ok(mut s) = s.try_borrow_mut() {
+                    f(&mut s);
+                }
+            }
+        };
+        let w = with.clone();
+        logic.on_fader_moved(move |i, x| w(&|s| s.fader_moved(i, x)));
+        let w = with.clone();
+        logic.on_mute_toggled(move |i| w(&|s| s.mute_toggled(i)));
+        let w = with.clone();
+        logic.on_solo_toggled(move |i| w(&|s| s.solo_toggled(i)));
+        let w = with.clone();
+        logic.on_knob_moved(move |i, k, x| w(&|s| s.knob_moved(i, k, x)));
+        let w = with.clone();
+        logic.on_history_toggled(move |i| w(&|s| s.history_toggled(i)));
+        let w = with.clone();
+        logic.on_page(move |d| w(&|s| s.turn_page(d)));
+        let w = with.clone();
+        logic.on_stabilizer_toggled(move || w(&|s| s.stabilizer_toggled()));
+        let w = with.clone();
+        logic.on_target_preset(move |i| w(&|s| s.target_preset(i)));
+        let w = with.clone();
+        logic.on_language(move |l| {
+            let lang = l.to_string();
+            w(&|s| {
+                let mut look = s.look.clone();
+                look.language = lang.clone();
+                s.set_look(look);
+            })
+        });
+        let w = with.clone();
+        logic.on_theme(move |t| {
+            w(&|s| {
+                let mut look = s.look.clone();
+                look.theme = t;
+                s.set_look(look);
+            })
+        });
+        logic.on_density(move |d| {
+            with(&|s| {
+                let mut look = s.look.clone();
+                look.density = d;
+                s.set_look(look);
+            })
+        });
+    }
+
+    /// The window.
+    pub fn app(&self) -> &DeskWindow {
+        &self.app
+    }
+
+    /// The look in use.
+    pub fn look(&self) -> &Look {
+        &self.look
+    }
+
+    /// Switch language, theme and density (live).
+    pub fn set_look(&mut self, look: Look) {
+        let lang = if look.language == "fr" { "fr" } else { "en" };
+        // "en" is the source language: no bundle, the strings as written.
+        if let Err(e) = slint::select_bundled_translation(if lang == "en" { "" } else { lang }) {
+            tracing::warn!(language = lang, error = %e, "translation not available");
+        }
+        self.app.set_language(lang.into());
+        let theme = self.app.global::<Theme>();
+        theme.set_mode(look.theme.clamp(0, 2));
+        theme.set_density(look.density.clamp(0, 2));
+        let changed = look != self.look;
+        self.look = look;
+        if changed {
+            (self.on_look)(&self.look);
+        }
+        self.refresh_rows();
+    }
+
+    fn strip(&self, i: i32) -> Option<&UiStrip> {
+        if i < 0 {
+            self.master.as_ref()
+        } else {
+            self.strips.get(i as usize)
+        }
+    }
+
+    fn send(&self, param: ParamId, op: Op) {
+        (self.send)(Intent {
+            param,
+            op,
+            origin: Origin::Ui,
+        });
+    }
+
+    fn fader_moved(&mut self, i: i32, x: f32) {
+        let Some(p) = self.strip(i).map(|s| s.fader.clone()) else {
+            return;
+        };
+        // Shown at once (the desk confirms with a change); the desk coalesces the burst.
+        let v = strips::fader_value(&p, x);
+        self.values.0.insert(p.clone(), v.clone());
+        self.refresh_one(i);
+        self.send(p, Op::Set(v));
+    }
+
+    fn mute_toggled(&mut self, i: i32) {
+        if let Some((p, v)) = self
+            .strip(i)
+            .and_then(|s| strips::mute_toggle_value(s, &self.values))
+        {
+            self.send(p, Op::Set(v));
+        }
+    }
+
+    fn solo_toggled(&mut self, i: i32) {
+        if let Some(p) = self.strip(i).and_then(|s| s.solo.clone()) {
+            self.send(p, Op::Toggle);
+        }
+    }
+
+    fn knob_moved(&mut self, i: i32, which: i32, x: f32) {
+        let Some((b, t)) = self.strip(i).and_then(|s| s.tone.clone()) else {
+            return;
+        };
+        let p = if which == 0 { b } else { t };
+        let v = strips::fader_value(&p, x);
+        self.values.0.insert(p.clone(), v.clone());
+        self.refresh_one(i);
+        self.send(p, Op::Set(v));
+    }
+
+    fn history_toggled(&mut self, i: i32) {
+        if let Some(on) = usize::try_from(i)
+            .ok()
+            .and_then(|i| self.history_on.get_mut(i))
+        {
+            *on = !*on;
+        }
+        self.refresh_rows();
+    }
+
+    fn per_page(&self) -> usize {
+        usize::try_from(self.app.get_strips_per_page())
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    fn turn_page(&mut self, delta: i32) {
+        let pages = self.strips.len().div_ceil(self.per_page()).max(1);
+        self.page = (self.page as i64 + i64::from(delta)).rem_euclid(pages as i64) as usize;
+        self.refresh_rows();
+    }
+
+    fn stabilizer_toggled(&mut self) {
+        if let Ok(p) = ParamId::parse("pupitre:stabilizer/enabled") {
+            self.send(p, Op::Toggle);
+        }
+    }
+
+    fn target_preset(&mut self, i: i32) {
+        if let (Ok(p), Ok(i)) = (
+            ParamId::parse("pupitre:stabilizer/preset"),
+            u32::try_from(i),
+        ) {
+            self.send(p, Op::Set(Value::Index(i)));
+        }
+    }
+
+    fn row(&self, index: i32, s: &UiStrip) -> StripData {
+        let v = &self.values;
+        let kind = s.fader.kind();
+        let marks: Vec<ScaleMark> = strips::marks(kind)
+            .into_iter()
+            .map(|(pos, label)| ScaleMark {
+                pos,
+                label: label.into(),
+            })
+            .collect();
+        let meter = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.meters.get(i))
+            .unwrap_or(&self.master_meter);
+        let history_on = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.history_on.get(i).copied())
+            .unwrap_or(false);
+        let (bass, treble) = match &s.tone {
+            Some((b, t)) => (Some(b), Some(t)),
+            None => (None, None),
+        };
+        StripData {
+            index,
+            kind: s.kind.as_str().into(),
+            name: v.name(s).into(),
+            color: rgb(v.color(s)),
+            fader: v.position(&s.fader),
+            fader_text: v.text(&s.fader).into(),
+            unity: strips::unity(kind),
+            marks: ModelRc::new(VecModel::from(marks)),
+            muted: v.muted(s),
+            has_solo: s.solo.is_some(),
+            soloed: s.solo.as_ref().is_some_and(|p| v.on(p)),
+            has_tone: s.tone.is_some(),
+            bass: bass.map_or(0.5, |p| v.position(p)),
+            bass_text: bass.map_or_else(SharedString::new, |p| v.text(p).into()),
+            treble: treble.map_or(0.5, |p| v.position(p)),
+            treble_text: treble.map_or_else(SharedString::new, |p| v.text(p).into()),
+            history_on,
+            history: if history_on {
+                meter.history_path(Instant::now()).into()
+            } else {
+                SharedString::new()
+            },
+        }
+    }
+
+    fn visible(&self) -> std::ops::Range<usize> {
+        let per = self.per_page();
+        let start = (self.page * per).min(self.strips.len());
+        start..(start + per).min(self.strips.len())
+    }
+
+    fn refresh_rows(&mut self) {
+        let pages = self.strips.len().div_ceil(self.per_page()).max(1);
+        if self.page >= pages {
+            self.page = pages - 1;
+        }
+        let rows: Vec<StripData> = self
+            .visible()
+            .map(|i| self.row(i as i32, &self.strips[i]))
+            .collect();
+        if rows.len() == self.rows.row_count() {
+            for (i, r) in rows.into_iter().enumerate() {
+                self.rows.set_row_data(i, r);
+            }
+        } else {
+            self.rows.set_vec(rows);
+        }
+        self.app.set_has_pages(pages > 1);
+        self.app
+            .set_page_label(format!("{}/{}", self.page + 1, pages).into());
+    }
+
+    fn refresh_one(&mut self, i: i32) {
+        if i < 0 {
+            self.refresh_master();
+            return;
+        }
+        let range = self.visible();
+        let i = i as usize;
+        if range.contains(&i) {
+            let row = self.row(i as i32, &self.strips[i]);
+            self.rows.set_row_data(i - range.start, row);
+        }
+    }
+
+    fn refresh_master(&mut self) {
+        match self.master.clone() {
+            Some(m) => {
+                self.app.set_has_master(true);
+                self.app.set_master(self.row(-1, &m));
+            }
+            None => self.app.set_has_master(false),
+        }
+    }
+
+    /// Apply one frame from the desk.
+    pub fn apply(&mut self, frame: Frame, now: Instant) {
+        let changed = !frame.values.is_empty();
+        for (p, v) in frame.values {
+            self.values.0.insert(p, v);
+        }
+        let empty_x32 = MeterFrame::empty(crate::desk::MixerId::X32);
+        let empty_camilla = MeterFrame::empty(crate::desk::MixerId::Camilla);
+        let x32 = frame.x32.as_ref().unwrap_or(&empty_x32);
+        let camilla = frame.camilla.as_ref().unwrap_or(&empty_camilla);
+        if frame.x32.is_some() || frame.camilla.is_some() {
+            for (i, s) in self.strips.iter().enumerate() {
+                let (db, clipped) = strips::meter_reading(s.meter, x32, camilla);
+                let m = &mut self.meters[i];
+                m.update(db, clipped, now);
+                self.meter_rows.set_row_data(
+                    i,
+                    MeterData {
+                        level: m.level,
+                        peak: m.peak,
+                        clip: m.clip(now),
+                    },
+                );
+            }
+            if let Some(s) = &self.master {
+                let (db, clipped) = strips::meter_reading(s.meter, x32, camilla);
+                self.master_meter.update(db, clipped, now);
+                let m = &self.master_meter;
+                self.app.set_master_meter(MeterData {
+                    level: m.level,
+                    peak: m.peak,
+                    clip: m.clip(now),
+                });
+            }
+        }
+        let histories = self.history_on.iter().any(|h| *h);
+        if changed || histories {
+            self.refresh_rows();
+            self.refresh_master();
+        }
+        if let Some((what, who)) = frame.last {
+            self.app.set_last_what(what.into());
+            self.app.set_last_who(who.into());
+        }
+        if !frame.links.is_empty() {
+            let links: Vec<LinkView> = frame
+                .links
+                .iter()
+                .map(|(name, state, dsp)| LinkView {
+                    name: name.as_str().into(),
+                    state: match state {
+                        LinkState::Disabled => 0,
+                        LinkState::Connecting => 1,
+                        LinkState::Syncing => 2,
+                        LinkState::Online => 3,
+                        LinkState::Lost => 4,
+                    },
+                    has_dsp: dsp.is_some(),
+                    load: dsp.as_ref().map_or(0.0, |d| d.load_percent as f32),
+                    clipped: false,
+                })
+                .collect();
+            self.app.set_links(ModelRc::new(VecModel::from(links)));
+        }
+        if let Some(c) = frame.controllers {
+            self.app.set_controller_count(c.len() as i32);
+            self.app.set_controller_names(c.join(", ").into());
+        }
+        if let Some(st) = frame.stabilizer {
+            self.stabilizer = Some(st);
+        }
+        self.refresh_stabilizer(now);
+    }
+
+    fn refresh_stabilizer(&mut self, now: Instant) {
+        let Some(st) = &self.stabilizer else {
+            return;
+        };
+        self.loudness
+            .push_back((now, st.momentary_lufs, st.fader_db));
+        while self
+            .loudness
+            .front()
+            .is_some_and(|(t, _, _)| now.duration_since(*t).as_secs_f64() > STABILIZER_GRAPH_S)
+        {
+            self.loudness.pop_front();
+        }
+        let target = st.settings.target_lufs;
+        let x =
+            |t: &Instant| 600.0 * (1.0 - now.duration_since(*t).as_secs_f64() / STABILIZER_GRAPH_S);
+        // ±12 LU around the target fills the height; the fader ±12 dB around home.
+        let loud = strips::path(
+            self.loudness
+                .iter()
+                .filter_map(|(t, l, _)| l.map(|l| (x(t), 50.0 - (l - target) / 12.0 * 50.0))),
+        );
+        let home = st.home_db.unwrap_or(0.0);
+        let fader = strips::path(
+            self.loudness
+                .iter()
+                .filter_map(|(t, _, f)| f.map(|f| (x(t), 50.0 - (f - home) / 12.0 * 50.0))),
+        );
+        let status = match st.status {
+            Status::Off => 0,
+            Status::Calibrating => 1,
+            Status::Active(Activity::Listening) => 2,
+            Status::Active(Activity::Holding) => 3,
+            Status::Active(Activity::Riding) => 4,
+            Status::Active(Activity::Emergency) => 5,
+            Status::Active(Activity::Gated) => 6,
+            Status::Frozen => 7,
+            Status::Paused { .. } => 8,
+        };
+        self.app.set_stabilizer(StabilizerView {
+            available: true,
+            enabled: st.enabled,
+            status,
+            target: target as f32,
+            estimate: st.estimate_lufs.unwrap_or(target) as f32,
+            has_estimate: st.estimate_lufs.is_some(),
+            fader_text: st
+                .fader_db
+                .map_or_else(
+                    || "-".to_string(),
+                    |f| {
+                        ParamKind::Fader.display(
+                            &ParamKind::Fader
+                                .from_db(crate::desk::Db::new_lossy(f))
+                                .unwrap_or(Value::Index(0)),
+                        )
+                    },
+                )
+                .into(),
+            profile: st.profile_in_use.name().into(),
+            loudness_path: loud.into(),
+            fader_path: fader.into(),
+        });
+    }
+
+    /// The presets' targets, in button order.
+    pub fn presets() -> [f64; 4] {
+        TARGET_PRESETS
+    }
+}

@@ -1,0 +1,291 @@
+//! The desk screen, headless: the Slint testing backend with the software renderer drives the
+//! real widgets (drag a fader, press mute), changes from the desk move them, the language
+//! switches live, and the desk is rendered to PNG at every size, theme and language.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Instant;
+
+use i_slint_backend_testing::{ElementHandle, ElementRoot, TestingBackend, TestingBackendOptions};
+use pupitre::config::Config;
+use pupitre::desk::{Intent, Normalized, Op, Origin, ParamId, ParamKind, Value};
+use pupitre::ui::{strips, DeskWindow, Frame, Look, Screen};
+use slint::{ComponentHandle, PhysicalSize};
+
+fn init() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("a fresh test thread");
+}
+
+type Sent = Rc<RefCell<Vec<Intent>>>;
+
+fn screen(look: Look) -> (DeskWindow, Rc<RefCell<Screen>>, Sent) {
+    init();
+    let app = DeskWindow::new().expect("the desk window");
+    let sent: Sent = Rc::default();
+    let log = sent.clone();
+    let config = Config::demo("127.0.0.1:10023".parse().unwrap());
+    let screen = Screen::new(
+        app.clone_strong(),
+        strips::from_config(&config),
+        look,
+        Box::new(move |i| log.borrow_mut().push(i)),
+        Box::new(|_| {}),
+    );
+    app.window().set_size(PhysicalSize::new(1280, 720));
+    app.show().unwrap();
+    (app, screen, sent)
+}
+
+fn p(s: &str) -> ParamId {
+    ParamId::parse(s).unwrap()
+}
+
+fn one(app: &DeskWindow, label: &str) -> ElementHandle {
+    let all: Vec<_> = ElementHandle::find_by_accessible_label(app, label).collect();
+    assert_eq!(all.len(), 1, "elements labelled {label:?}");
+    all.into_iter().next().unwrap()
+}
+
+#[test]
+fn dragging_a_fader_sends_the_intent_and_mute_is_a_press() {
+    let (app, _screen, sent) = screen(Look::default());
+    one(&app, "fader Ch 01").set_accessible_value("0.5");
+    let last = sent.borrow().last().cloned().expect("an intent");
+    assert_eq!(last.param, p("x32:/ch/01/mix/fader"));
+    assert_eq!(last.origin, Origin::Ui);
+    let want = ParamKind::Fader.from_normalized(Normalized::new_clamped(0.5));
+    assert_eq!(last.op, Op::Set(want));
+    // A real drag on the cap: up from where it is.
+    let fader = one(&app, "fader Ch 02");
+    let at = fader.absolute_position();
+    let size = fader.size();
+    let before = sent.borrow().len();
+    fader.mock_drag(
+        slint::LogicalPosition::new(at.x + size.width / 2.0 + 6.0, at.y + 10.0),
+        slint::platform::PointerEventButton::Left,
+    );
+    assert!(sent.borrow().len() > before, "the drag moved the fader");
+    one(&app, "mute Ch 03").invoke_accessible_default_action();
+    let last = sent.borrow().last().cloned().unwrap();
+    // The X32 mutes by switching "on" off; the default (unknown) reads as muted, so it unmutes.
+    assert_eq!(last.param, p("x32:/ch/03/mix/on"));
+}
+
+#[test]
+fn a_change_from_the_desk_moves_the_fader_and_lights_mute_and_solo() {
+    let (app, screen, _sent) = screen(Look::default());
+    let minus30 = ParamKind::Fader
+        .from_db(pupitre::desk::Db::new_lossy(-30.0))
+        .unwrap();
+    let frame = Frame {
+        values: vec![
+            (p("x32:/ch/01/config/name"), Value::Text("Lead".into())),
+            (p("x32:/ch/01/mix/fader"), minus30.clone()),
+            (p("x32:/ch/01/mix/on"), Value::Index(0)),
+            (p("x32:/-stat/solosw/01"), Value::Index(1)),
+        ],
+        ..Frame::default()
+    };
+    screen.borrow_mut().apply(frame, Instant::now());
+    // −30 dB on the console's grid reads −30.1 dB.
+    assert_eq!(
+        one(&app, "fader Lead").accessible_value(),
+        Some(ParamKind::Fader.display(&minus30).into())
+    );
+    assert_eq!(ParamKind::Fader.display(&minus30), "-30.1 dB");
+    assert_eq!(one(&app, "mute Lead").accessible_checked(), Some(true));
+    assert_eq!(one(&app, "solo Lead").accessible_checked(), Some(true));
+    screen.borrow_mut().apply(
+        Frame {
+            values: vec![(p("x32:/ch/01/mix/on"), Value::Index(1))],
+            ..Frame::default()
+        },
+        Instant::now(),
+    );
+    assert_eq!(one(&app, "mute Lead").accessible_checked(), Some(false));
+}
+
+#[test]
+fn the_language_switches_live() {
+    let (app, screen, _sent) = screen(Look::default());
+    let count = |label: &str| ElementHandle::find_by_accessible_label(&app, label).count();
+    assert!(count("MUTE") > 0);
+    assert_eq!(count("MUET"), 0);
+    let mut look = screen.borrow().look().clone();
+    look.language = "fr".into();
+    screen.borrow_mut().set_look(look);
+    assert!(count("MUET") > 0, "French labels");
+    assert_eq!(count("MUTE"), 0);
+    // Through the settings panel too.
+    app.set_settings_open(true);
+    one(&app, "language en").invoke_accessible_default_action();
+    assert!(count("MUTE") > 0);
+    assert_eq!(screen.borrow().look().language, "en");
+}
+
+#[test]
+fn touch_targets_are_at_least_40_px_at_800_by_480() {
+    let (app, _screen, _sent) = screen(Look::default());
+    app.window().set_size(PhysicalSize::new(800, 480));
+    for role in [
+        i_slint_backend_testing::AccessibleRole::Checkbox,
+        i_slint_backend_testing::AccessibleRole::Slider,
+    ] {
+        let all = app
+            .root_element()
+            .query_descendants()
+            .match_accessible_role(role)
+            .find_all();
+        assert!(!all.is_empty());
+        for e in all {
+            let s = e.size();
+            assert!(
+                s.width >= 40.0 && s.height >= 40.0,
+                "{:?} is {}×{}",
+                e.accessible_label(),
+                s.width,
+                s.height
+            );
+        }
+    }
+}
+
+/// A desk in a plausible state: names, colours, faders, meters and a stabilizer riding.
+fn demo_frame() -> Frame {
+    use pupitre::desk::{Db, MeterFrame, MixerId, Strip, StripLevel};
+    let mut values = Vec::new();
+    let names = [
+        "Lead", "Guitar", "Bass", "Kick", "Snare", "Keys", "Choir L", "Choir R",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let n = i + 1;
+        values.push((
+            p(&format!("x32:/ch/{n:02}/config/name")),
+            Value::Text((*name).into()),
+        ));
+        values.push((
+            p(&format!("x32:/ch/{n:02}/config/color")),
+            Value::Index((i % 7 + 1) as u32),
+        ));
+        values.push((
+            p(&format!("x32:/ch/{n:02}/mix/fader")),
+            ParamKind::Fader
+                .from_db(Db::new_lossy(-(i as f64) * 2.5))
+                .unwrap(),
+        ));
+        values.push((
+            p(&format!("x32:/ch/{n:02}/mix/on")),
+            Value::Index(u32::from(i != 3)),
+        ));
+    }
+    values.push((p("x32:/-stat/solosw/02"), Value::Index(1)));
+    values.push((
+        p("x32:/main/st/mix/fader"),
+        ParamKind::Fader.from_db(Db::ZERO).unwrap(),
+    ));
+    values.push((p("x32:/main/st/mix/on"), Value::Index(1)));
+    let mut x32 = MeterFrame::empty(MixerId::X32);
+    for n in 1..=16u8 {
+        let db = Db::new_lossy(-40.0 + f64::from(n) * 2.5);
+        x32.levels.insert(Strip::Channel(n), StripLevel::mono(db));
+    }
+    x32.levels
+        .insert(Strip::MainStereo, StripLevel::mono(Db::new_lossy(-12.0)));
+    let stabilizer = {
+        use pupitre::stabilizer::{Activity, Settings, StabilizerSetup, Status};
+        let mut st = pupitre::stabilizer::initial_state(&StabilizerSetup {
+            enabled: true,
+            source: Strip::Matrix(1),
+            settings: Settings::default(),
+            resume_after: std::time::Duration::from_secs(10),
+        });
+        st.enabled = true;
+        st.status = Status::Active(Activity::Holding);
+        st.momentary_lufs = Some(-16.8);
+        st.estimate_lufs = Some(-16.3);
+        st.fader_db = Some(1.5);
+        st.home_db = Some(0.0);
+        st
+    };
+    Frame {
+        values,
+        x32: Some(x32),
+        stabilizer: Some(stabilizer),
+        links: vec![("X32".into(), pupitre::desk::LinkState::Online, None)],
+        controllers: Some(vec!["mixtrack".into()]),
+        last: Some(("x32:/ch/01/mix/fader -2.5 dB".into(), "mixtrack".into())),
+        ..Frame::default()
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn screenshots_at_every_size_theme_and_language() {
+    let (app, screen, _sent) = screen(Look::default());
+    screen.borrow_mut().apply(demo_frame(), Instant::now());
+    let dir = shots_dir();
+    let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ui");
+    let mut compared = 0;
+    for (w, h) in [(800, 480), (1024, 600), (1280, 720), (1920, 1080)] {
+        for (theme, theme_name) in [(0, "dark"), (1, "light")] {
+            for lang in ["en", "fr"] {
+                screen.borrow_mut().set_look(Look {
+                    language: lang.into(),
+                    theme,
+                    density: 1,
+                });
+                app.window().set_size(PhysicalSize::new(w, h));
+                let shot = app.window().take_snapshot().expect("a snapshot");
+                assert_eq!((shot.width(), shot.height()), (w, h));
+                let name = format!("desk-{w}x{h}-{theme_name}-{lang}.png");
+                pupitre::ui::render::write_png(&dir.join(&name), w, h, shot.as_bytes()).unwrap();
+                let want = reference.join(&name);
+                if std::env::var_os("PUPITRE_UPDATE_UI_REFERENCES").is_some()
+                    && (w, h) != (1920, 1080)
+                    && theme == 0
+                {
+                    std::fs::copy(dir.join(&name), &want).unwrap();
+                }
+                if want.is_file() {
+                    let diff = mean_difference(&want, shot.as_bytes());
+                    assert!(
+                        diff < 0.01,
+                        "{name} differs from its reference by {:.1} %",
+                        diff * 100.0
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 3, "references compared: {compared}");
+}
+
+/// Mean absolute difference per channel, 0–1.
+fn mean_difference(reference: &std::path::Path, rgba: &[u8]) -> f64 {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(reference).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let want = &buf[..info.buffer_size()];
+    assert_eq!(want.len(), rgba.len(), "{}: size", reference.display());
+    let sum: u64 = want
+        .iter()
+        .zip(rgba)
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    sum as f64 / (want.len() as f64 * 255.0)
+}
