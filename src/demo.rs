@@ -39,6 +39,8 @@ pub struct DemoOptions {
     pub duration: Option<Duration>,
     /// The CamillaDSP binary to run beside the X32 (`None`: X32 only).
     pub camilladsp: Option<std::path::PathBuf>,
+    /// Open the desk screen (when this build has a windowing backend and a display exists).
+    pub screen: bool,
 }
 
 /// The demo's CamillaDSP config (Dummy devices: no sound hardware).
@@ -142,13 +144,28 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
     if camilla.is_some() {
         tokio::spawn(tone_rider(desk.clone(), stop.clone()));
     }
-    summarize(
-        desk,
+    let summary = tokio::spawn(summarize(
+        desk.clone(),
         service.stabilizer(),
         options.summary_every,
         stop.clone(),
-    )
-    .await;
+    ));
+    if options.screen {
+        let inputs = crate::ui::app::UiInputs {
+            desk,
+            stabilizer: Some(service.stabilizer()),
+            config: config.clone(),
+        };
+        let rt = tokio::runtime::Handle::current();
+        let ui_stop = stop.clone();
+        // The screen needs this (main) thread; the runtime's workers carry on meanwhile.
+        let shown =
+            tokio::task::block_in_place(|| crate::ui::app::run_window(inputs, &rt, ui_stop));
+        if let Err(why) = shown {
+            info!("{why}; the demo runs without a screen");
+        }
+    }
+    let _ = summary.await;
     service.shutdown(Duration::from_secs(2)).await;
     drop(camilla);
     Ok(())

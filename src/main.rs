@@ -100,6 +100,31 @@ enum Command {
         /// Run the X32 side only, without CamillaDSP.
         #[arg(long, conflicts_with = "camilladsp")]
         no_camilladsp: bool,
+        /// Do not open the desk screen even when a display exists.
+        #[arg(long)]
+        headless: bool,
+    },
+    /// Render the desk screen to PNG files, headless, with the demo running behind it.
+    ///
+    /// Starts the fake X32 and the service as the demo does, lets the show run for a few
+    /// seconds (meters, the stabilizer's graph), then writes desk-WxH-THEME-LANG.png for every
+    /// size, theme and language asked. No display needed.
+    Screenshot {
+        /// Folder for the PNG files.
+        #[arg(long, default_value = "screenshots", value_name = "DIR")]
+        out: PathBuf,
+        /// Sizes as WIDTHxHEIGHT (repeatable).
+        #[arg(long = "size", value_name = "WxH", default_values = ["800x480", "1024x600", "1280x720", "1920x1080"])]
+        sizes: Vec<String>,
+        /// Themes: dark, light, high-contrast (repeatable).
+        #[arg(long = "theme", default_values = ["dark", "light"])]
+        themes: Vec<String>,
+        /// Languages: en, fr (repeatable).
+        #[arg(long = "lang", default_values = ["en", "fr"])]
+        langs: Vec<String>,
+        /// Seconds of show before the pictures.
+        #[arg(long, default_value_t = 6, value_name = "SECS")]
+        seconds: u64,
     },
     /// Run only the fake X32, for other clients (X32-Edit style tools, a second pupitre).
     ///
@@ -170,6 +195,44 @@ enum SceneArg {
     Demo,
     /// Everything at zero and names empty.
     Blank,
+}
+
+/// Every (width, height, theme, language) asked for.
+fn screenshot_plan(
+    sizes: &[String],
+    themes: &[String],
+    langs: &[String],
+) -> Result<Vec<pupitre::ui::shots::Shot>> {
+    let mut out = Vec::new();
+    for size in sizes {
+        let (w, h) = size
+            .split_once('x')
+            .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+            .filter(|(w, h)| (200..=4096).contains(w) && (200..=4096).contains(h))
+            .with_context(|| format!("--size {size:?}: expected WIDTHxHEIGHT such as 800x480"))?;
+        for theme in themes {
+            let t = match theme.as_str() {
+                "dark" => 0,
+                "light" => 1,
+                "high-contrast" => 2,
+                other => anyhow::bail!("--theme {other:?}: expected dark, light or high-contrast"),
+            };
+            for lang in langs {
+                anyhow::ensure!(
+                    lang == "en" || lang == "fr",
+                    "--lang {lang:?}: expected en or fr"
+                );
+                out.push(pupitre::ui::shots::Shot {
+                    width: w,
+                    height: h,
+                    theme: t,
+                    theme_name: theme.clone(),
+                    language: lang.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn parse_profile(s: &str) -> Result<pupitre::config::Profile, String> {
@@ -270,11 +333,25 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     s.source = pupitre::config::stabilizer_source(&src)
                         .map_err(|why| anyhow::anyhow!("--source {src:?} {why}"))?;
                 }
-                if !headless && !config.ui.headless {
-                    info!("the touchscreen desk is not in this version yet; running headless");
-                }
                 let service = pupitre::service::Service::start(&config, stop.clone())?;
-                stop.cancelled().await;
+                let mut shown = Err("running headless (--headless or [ui] headless)".to_string());
+                if !headless && !config.ui.headless {
+                    let inputs = pupitre::ui::app::UiInputs {
+                        desk: service.desk().clone(),
+                        stabilizer: Some(service.stabilizer()),
+                        config: config.clone(),
+                    };
+                    let rt = tokio::runtime::Handle::current();
+                    let ui_stop = stop.clone();
+                    // The screen needs this (main) thread; the runtime's workers carry on.
+                    shown = tokio::task::block_in_place(|| {
+                        pupitre::ui::app::run_window(inputs, &rt, ui_stop)
+                    });
+                }
+                if let Err(why) = shown {
+                    info!("{why}");
+                    stop.cancelled().await;
+                }
                 service.shutdown(Duration::from_secs(2)).await;
             }
             Command::Demo {
@@ -284,6 +361,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 duration,
                 camilladsp,
                 no_camilladsp,
+                headless,
             } => {
                 let camilladsp = if no_camilladsp {
                     None
@@ -296,6 +374,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     summary_every: Duration::from_secs(summary_every),
                     duration: duration.map(Duration::from_secs),
                     camilladsp,
+                    screen: !headless,
                 };
                 pupitre::demo::run(options, stop.clone()).await?;
             }
@@ -328,6 +407,25 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 peer,
                 settle_ms,
             } => learn(port, listen.zip(peer), settle_ms, stop.clone()).await?,
+            Command::Screenshot {
+                out,
+                sizes,
+                themes,
+                langs,
+                seconds,
+            } => {
+                let shots = screenshot_plan(&sizes, &themes, &langs)?;
+                let rt = tokio::runtime::Handle::current();
+                tokio::task::block_in_place(|| {
+                    pupitre::ui::shots::demo_screenshots(
+                        &rt,
+                        &out,
+                        &shots,
+                        Duration::from_secs(seconds),
+                    )
+                })
+                .map_err(anyhow::Error::msg)?;
+            }
             Command::Check { .. } | Command::Ports | Command::Stabilizer { .. } => {
                 unreachable!("handled above")
             }

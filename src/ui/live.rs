@@ -139,3 +139,33 @@ pub async fn feed(
         }
     }
 }
+
+/// Everything the screen shows right now, in one frame (for headless renders).
+pub async fn full_frame(
+    desk: &DeskHandle,
+    stabilizer: Option<&watch::Receiver<StabilizerState>>,
+) -> Option<Frame> {
+    let values = desk.snapshot().await.ok()?;
+    let links = [MixerId::X32, MixerId::Camilla]
+        .into_iter()
+        .filter_map(|m| {
+            let s = desk.link_status(m).borrow().clone();
+            let name = if m == MixerId::X32 {
+                "X32"
+            } else {
+                "CamillaDSP"
+            };
+            (s.state != crate::desk::LinkState::Disabled)
+                .then(|| (name.to_string(), s.state, s.dsp))
+        })
+        .collect();
+    Some(Frame {
+        values,
+        last: None,
+        x32: Some(desk.meters().subscribe(MixerId::X32).borrow().clone()),
+        camilla: Some(desk.meters().subscribe(MixerId::Camilla).borrow().clone()),
+        links,
+        stabilizer: stabilizer.map(|s| s.borrow().clone()),
+        controllers: None,
+    })
+}

@@ -13,9 +13,11 @@ mod generated {
 }
 pub use generated::*;
 
+pub mod app;
 pub mod live;
 pub mod render;
 pub mod screen;
+pub mod shots;
 pub mod strips;
 
 pub use screen::{Frame, Look, Screen};
