@@ -108,7 +108,8 @@ pub fn run_window(
         )
     })?;
     let layout = strips::from_config(&inputs.config);
-    let params = strips::params(&layout.0, layout.1.as_ref());
+    let mut params = strips::params(&layout.0, layout.1.as_ref());
+    params.extend(crossfader_param(&inputs.config));
     let desk = inputs.desk.clone();
     let screen = Screen::new(
         app.clone_strong(),
@@ -120,6 +121,9 @@ pub fn run_window(
         }),
         Box::new(save_look),
     );
+    screen
+        .borrow_mut()
+        .set_crossfader(crossfader_param(&inputs.config));
     live::attach(screen);
     let desk = inputs.desk.clone();
     let controllers: Vec<String> = inputs
@@ -155,4 +159,13 @@ pub fn run_window(
     feed_stop.cancel();
     stop.cancel();
     ran
+}
+
+/// `camilla:crossfader` when the config has a CamillaDSP crossfader.
+pub fn crossfader_param(config: &Config) -> Option<crate::desk::ParamId> {
+    config
+        .camilla
+        .as_ref()
+        .filter(|c| c.crossfader)
+        .and_then(|_| crate::desk::ParamId::parse("camilla:crossfader").ok())
 }

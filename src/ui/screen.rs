@@ -74,6 +74,9 @@ pub struct Screen {
     send: Box<dyn Fn(Intent)>,
     on_look: Box<dyn Fn(&Look)>,
     look: Look,
+    crossfader: Option<ParamId>,
+    /// Each DSP's clipped-sample count last seen, and until when its clip lamp stays lit.
+    dsp_clips: std::collections::HashMap<String, (u64, Option<Instant>)>,
 }
 
 /// 60 s of stabilizer history.
@@ -115,6 +118,8 @@ impl Screen {
             send,
             on_look,
             look: look.clone(),
+            crossfader: None,
+            dsp_clips: std::collections::HashMap::new(),
         }));
         Self::connect(&screen);
         {
@@ -153,6 +158,10 @@ impl Screen {
         logic.on_stabilizer_toggled(move || w(&|s| s.stabilizer_toggled()));
         let w = with.clone();
         logic.on_target_preset(move |i| w(&|s| s.target_preset(i)));
+        let w = with.clone();
+        logic.on_profile(move |i| w(&|s| s.profile(i)));
+        let w = with.clone();
+        logic.on_crossfader_moved(move |x| w(&|s| s.crossfader_moved(x)));
         let w = with.clone();
         logic.on_language(move |l| {
             let lang = l.to_string();
@@ -298,6 +307,38 @@ impl Screen {
         }
     }
 
+    /// Show the crossfader (a CamillaDSP one, when the config has it).
+    pub fn set_crossfader(&mut self, param: Option<ParamId>) {
+        self.app.set_has_crossfader(param.is_some());
+        self.crossfader = param;
+        self.refresh_crossfader();
+    }
+
+    fn refresh_crossfader(&self) {
+        if let Some(p) = &self.crossfader {
+            self.app.set_crossfader(self.values.position(p));
+            self.app.set_crossfader_text(self.values.text(p).into());
+        }
+    }
+
+    fn crossfader_moved(&mut self, x: f32) {
+        if let Some(p) = self.crossfader.clone() {
+            let v = strips::fader_value(&p, x);
+            self.values.0.insert(p.clone(), v.clone());
+            self.refresh_crossfader();
+            self.send(p, Op::Set(v));
+        }
+    }
+
+    fn profile(&mut self, i: i32) {
+        if let (Ok(p), Ok(i)) = (
+            ParamId::parse("pupitre:stabilizer/profile"),
+            u32::try_from(i),
+        ) {
+            self.send(p, Op::Set(Value::Index(i)));
+        }
+    }
+
     fn row(&self, index: i32, s: &UiStrip) -> StripData {
         let v = &self.values;
         let kind = s.fader.kind();
@@ -435,6 +476,7 @@ impl Screen {
         if changed || histories {
             self.refresh_rows();
             self.refresh_master();
+            self.refresh_crossfader();
         }
         if let Some((what, who)) = frame.last {
             self.app.set_last_what(what.into());
@@ -445,6 +487,17 @@ impl Screen {
                 .links
                 .iter()
                 .map(|(name, state, dsp)| LinkView {
+                    clipped: dsp.as_ref().is_some_and(|d| {
+                        let seen = self
+                            .dsp_clips
+                            .entry(name.clone())
+                            .or_insert((d.clipped_samples, None));
+                        if d.clipped_samples > seen.0 {
+                            seen.1 = Some(now + strips::CLIP_HOLD);
+                        }
+                        seen.0 = d.clipped_samples;
+                        seen.1.is_some_and(|t| now < t)
+                    }),
                     name: name.as_str().into(),
                     state: match state {
                         LinkState::Disabled => 0,
@@ -455,7 +508,6 @@ impl Screen {
                     },
                     has_dsp: dsp.is_some(),
                     load: dsp.as_ref().map_or(0.0, |d| d.load_percent as f32),
-                    clipped: false,
                 })
                 .collect();
             self.app.set_links(ModelRc::new(VecModel::from(links)));
@@ -530,6 +582,10 @@ impl Screen {
                 )
                 .into(),
             profile: st.profile_in_use.name().into(),
+            profile_set: crate::stabilizer::Profile::ALL
+                .iter()
+                .position(|p| *p == st.settings.profile)
+                .unwrap_or(0) as i32,
             loudness_path: loud.into(),
             fader_path: fader.into(),
         });

@@ -289,3 +289,26 @@ fn mean_difference(reference: &std::path::Path, rgba: &[u8]) -> f64 {
         .sum();
     sum as f64 / (want.len() as f64 * 255.0)
 }
+
+#[test]
+fn the_crossfader_and_the_leveler_profile_send_intents() {
+    let (app, screen, sent) = screen(Look::default());
+    screen
+        .borrow_mut()
+        .set_crossfader(Some(p("camilla:crossfader")));
+    one(&app, "crossfader").set_accessible_value("0.25");
+    let last = sent.borrow().last().cloned().unwrap();
+    assert_eq!(last.param, p("camilla:crossfader"));
+    assert_eq!(
+        last.op,
+        Op::Set(Value::Level(Normalized::new_clamped(0.25)))
+    );
+    one(&app, "profile 1").invoke_accessible_default_action();
+    let last = sent.borrow().last().cloned().unwrap();
+    assert_eq!(last.param, p("pupitre:stabilizer/profile"));
+    assert_eq!(last.op, Op::Set(Value::Index(1)));
+    one(&app, "target -18").invoke_accessible_default_action();
+    let last = sent.borrow().last().cloned().unwrap();
+    assert_eq!(last.param, p("pupitre:stabilizer/preset"));
+    assert_eq!(last.op, Op::Set(Value::Index(2)));
+}
