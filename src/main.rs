@@ -64,8 +64,8 @@ enum Command {
         #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
         target: Option<f64>,
         /// Stabilizer profile: speech, music or auto.
-        #[arg(long, value_parser = parse_profile)]
-        profile: Option<pupitre::config::Profile>,
+        #[arg(long, value_parser = |s: &str| s.parse::<pupitre::stabilizer::Profile>())]
+        profile: Option<pupitre::stabilizer::Profile>,
         /// Stabilizer source: bus/NN, mtx/NN, main/st or main/m.
         #[arg(long, value_name = "STRIP")]
         source: Option<String>,
@@ -233,18 +233,6 @@ fn screenshot_plan(
         }
     }
     Ok(out)
-}
-
-fn parse_profile(s: &str) -> Result<pupitre::config::Profile, String> {
-    use pupitre::config::Profile;
-    match s {
-        "speech" => Ok(Profile::Speech),
-        "music" => Ok(Profile::Music),
-        "auto" => Ok(Profile::Auto),
-        other => Err(format!(
-            "{other:?} is not a profile; expected speech, music or auto"
-        )),
-    }
 }
 
 fn parse_loss(s: &str) -> Result<f64, String> {

@@ -149,22 +149,14 @@ impl Service {
 
 /// The stabilizer as the config sets it up.
 fn stabilizer_setup(config: &Config) -> StabilizerSetup {
-    use crate::config::{Profile as P, StabilizerMode as M};
     let s = &config.stabilizer;
     StabilizerSetup {
         enabled: s.enabled,
         source: s.source,
         settings: stabilizer::Settings {
             target_lufs: s.target_lufs,
-            mode: match s.mode {
-                M::Leveler => stabilizer::Mode::Leveler,
-                M::Pid => stabilizer::Mode::Pid,
-            },
-            profile: match s.profile {
-                P::Speech => stabilizer::Profile::Speech,
-                P::Music => stabilizer::Profile::Music,
-                P::Auto => stabilizer::Profile::Auto,
-            },
+            mode: s.mode,
+            profile: s.profile,
             max_boost_db: s.max_boost_db,
             max_cut_db: s.max_cut_db,
             meter_position: s.meter_position,

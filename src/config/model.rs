@@ -170,30 +170,10 @@ impl Default for StabilizerConfig {
     }
 }
 
-/// What kind of programme the stabilizer listens to.
-// Leaf enums derive `Deserialize` themselves: a file-side twin would only repeat the variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Profile {
-    /// Speech: short window, quick to follow a new speaker.
-    Speech,
-    /// Music: long window, slow moves that keep the dynamics.
-    Music,
-    /// Guess from the signal (the default: a livestream has both).
-    #[default]
-    Auto,
-}
-
-/// How the stabilizer steers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StabilizerMode {
-    /// A leveler: gated loudness, hold, slow release.
-    #[default]
-    Leveler,
-    /// A classic PID loop on the loudness error.
-    Pid,
-}
+/// How the stabilizer steers: the stabilizer's own type.
+pub use crate::stabilizer::Mode as StabilizerMode;
+/// What kind of programme the stabilizer listens to: the stabilizer's own type.
+pub use crate::stabilizer::Profile;
 
 /// The touchscreen desk.
 #[derive(Clone, Debug, PartialEq, Default)]

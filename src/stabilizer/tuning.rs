@@ -10,8 +10,9 @@ pub const FRAME_S: f64 = 0.05;
 /// Loudness presets offered on the desk and the screen, LUFS.
 pub const TARGET_PRESETS: [f64; 4] = [-14.0, -16.0, -18.0, -23.0];
 
-/// How it steers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How it steers (also `[stabilizer] mode` in the config).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Gated, rate-limited leveler on input-referred energy loudness (the default).
     #[default]
@@ -20,8 +21,9 @@ pub enum Mode {
     Pid,
 }
 
-/// What the programme is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// What the programme is (also `[stabilizer] profile` in the config).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Profile {
     /// Speech: 3 s window, quick to follow a new speaker.
     Speech,
