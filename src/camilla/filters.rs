@@ -8,269 +8,126 @@
 
 use serde_json::Value as Json;
 
-use crate::desk::ParamKind;
+use crate::desk::{filter_param_guess, ParamKind};
 
-/// A Gain filter's gain, the span of a channel fader (CamillaDSP takes ±150 dB).
+/// A Gain filter's gain, the span of a channel fader (CamillaDSP takes ±150 dB); by name
+/// alone `gain` reads as an EQ gain.
 const GAIN_FILTER: ParamKind = ParamKind::Gain {
     min_db: -100.0,
     max_db: 20.0,
     step_db: 0.5,
 };
-/// Peaking and shelf gains, and a tilt: ±20 dB in 0.1 dB, finer than the X32's 0.25 dB EQ grid.
-const EQ_GAIN: ParamKind = ParamKind::Gain {
-    min_db: -20.0,
-    max_db: 20.0,
-    step_db: 0.1,
-};
-/// Bandwidth of a peaking, notch, band-pass or all-pass filter, in octaves.
-const BANDWIDTH: ParamKind = ParamKind::Number {
-    min: 0.1,
-    max: 4.0,
-    step: 0.01,
-    unit: "oct",
-};
-/// Shelf slope; CamillaDSP refuses more than 12 dB/octave.
-const SLOPE: ParamKind = ParamKind::Number {
-    min: 0.5,
-    max: 12.0,
-    step: 0.1,
-    unit: "dB/oct",
-};
-/// A Volume filter's ramp.
-const RAMP_MS: ParamKind = ParamKind::Number {
-    min: 0.0,
-    max: 2000.0,
-    step: 10.0,
-    unit: "ms",
-};
 
-/// Why a filter parameter cannot be driven.
-fn unknown(what: &str, param: &str, has: &str) -> String {
-    format!("a {what} filter has no parameter {param:?}; it has {has}")
+/// The parameters a filter type offers, by its type and subtype.
+fn offered(ty: &str, sub: &str) -> Result<&'static [&'static str], String> {
+    Ok(match (ty, sub) {
+        ("Gain", _) => &["gain", "mute", "inverted"],
+        ("Volume", _) => &["ramp_time_ms", "ramp_time", "limit"],
+        ("Loudness", _) => &[
+            "reference_level",
+            "high_boost",
+            "low_boost",
+            "attenuate_mid",
+        ],
+        ("Delay", _) => &["delay", "subsample"],
+        ("Limiter", _) => &["clip_limit", "soft_clip"],
+        ("Dither", _) => &["bits"],
+        ("Biquad", "Peaking") => &["freq", "gain", "q", "bandwidth"],
+        ("Biquad", "Lowshelf" | "Highshelf") => &["freq", "gain", "q", "slope"],
+        ("Biquad", "LowshelfFO" | "HighshelfFO") => &["freq", "gain"],
+        ("Biquad", "Highpass" | "Lowpass") => &["freq", "q"],
+        ("Biquad", "Notch" | "Bandpass" | "Allpass") => &["freq", "q", "bandwidth"],
+        ("Biquad", "HighpassFO" | "LowpassFO" | "AllpassFO") => &["freq"],
+        ("Biquad", "LinkwitzTransform") => &["freq_act", "q_act", "freq_target", "q_target"],
+        ("Biquad", "GeneralNotch") => &["freq_p", "freq_z", "q_p", "normalize_at_dc"],
+        ("Biquad", "Free") => return Err("a Free biquad's coefficients are not mapped".into()),
+        ("Biquad", other) => return Err(format!("unknown Biquad type {other:?}")),
+        (
+            "BiquadCombo",
+            "ButterworthHighpass"
+            | "ButterworthLowpass"
+            | "LinkwitzRileyHighpass"
+            | "LinkwitzRileyLowpass",
+        ) => &["freq", "order"],
+        ("BiquadCombo", "Tilt") => &["gain"],
+        ("BiquadCombo", "FivePointPeq") => &[
+            "fls", "gls", "qls", "fp1", "gp1", "qp1", "fp2", "gp2", "qp2", "fp3", "gp3", "qp3",
+            "fhs", "ghs", "qhs",
+        ],
+        ("BiquadCombo", "GraphicEqualizer") => &["freq_min", "freq_max"],
+        ("BiquadCombo", other) => return Err(format!("unknown BiquadCombo type {other:?}")),
+        (other, _) => {
+            return Err(format!(
+                "{other} filters have no parameter pupitre can drive"
+            ))
+        }
+    })
+}
+
+/// `a, b and c`.
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// The kind of `param` on `filter`, a filter's definition as `GetConfigJson` gives it
-/// (`{"type": "Biquad", "parameters": {"type": "Peaking", …}}`).
+/// (`{"type": "Biquad", "parameters": {"type": "Peaking", …}}`): the desk's range for the
+/// name, except where the type sets another.
 pub fn filter_param_kind(filter: &Json, param: &str) -> Result<ParamKind, String> {
     let ty = filter
         .get("type")
         .and_then(Json::as_str)
         .ok_or("the filter has no type")?;
     let parameters = filter.get("parameters");
-    let sub = parameters
-        .and_then(|p| p.get("type"))
-        .and_then(Json::as_str)
-        .unwrap_or("");
-    match ty {
-        "Gain" => match param {
-            "gain" => Ok(GAIN_FILTER),
-            "mute" | "inverted" => Ok(ParamKind::Switch),
-            _ => Err(unknown("Gain", param, "gain, mute and inverted")),
-        },
-        "Volume" => match param {
-            "ramp_time_ms" | "ramp_time" => Ok(RAMP_MS),
-            "limit" => Ok(ParamKind::Gain {
-                min_db: -50.0,
-                max_db: 50.0,
-                step_db: 0.5,
-            }),
-            _ => Err(unknown("Volume", param, "ramp_time_ms and limit")),
-        },
-        "Loudness" => match param {
-            "reference_level" => Ok(ParamKind::Gain {
-                min_db: -100.0,
-                max_db: 20.0,
-                step_db: 0.5,
-            }),
-            "high_boost" | "low_boost" => Ok(ParamKind::Gain {
-                min_db: 0.0,
-                max_db: 20.0,
-                step_db: 0.5,
-            }),
-            "attenuate_mid" => Ok(ParamKind::Switch),
-            _ => Err(unknown(
-                "Loudness",
-                param,
-                "reference_level, high_boost, low_boost and attenuate_mid",
-            )),
-        },
-        "Delay" => match param {
-            "delay" => {
-                let unit = parameters
-                    .and_then(|p| p.get("unit"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("ms");
-                Ok(match unit {
-                    // 100 m of speaker distance; a sample at 192 kHz is 1.8 mm.
-                    "mm" => ParamKind::Number {
-                        min: 0.0,
-                        max: 100_000.0,
-                        step: 1.0,
-                        unit: "mm",
-                    },
-                    "samples" => ParamKind::Number {
-                        min: 0.0,
-                        max: 48_000.0,
-                        step: 1.0,
-                        unit: "samples",
-                    },
-                    _ => ParamKind::Number {
-                        min: 0.0,
-                        max: 1000.0,
-                        step: 0.01,
-                        unit: "ms",
-                    },
-                })
-            }
-            "subsample" => Ok(ParamKind::Switch),
-            _ => Err(unknown("Delay", param, "delay and subsample")),
-        },
-        "Limiter" => match param {
-            "clip_limit" => Ok(ParamKind::Gain {
-                min_db: -40.0,
-                max_db: 0.0,
-                step_db: 0.1,
-            }),
-            "soft_clip" => Ok(ParamKind::Switch),
-            _ => Err(unknown("Limiter", param, "clip_limit and soft_clip")),
-        },
-        "Dither" => match param {
-            "bits" => Ok(ParamKind::Number {
-                min: 2.0,
-                max: 32.0,
-                step: 1.0,
-                unit: "bits",
-            }),
-            _ => Err(unknown("Dither", param, "bits")),
-        },
-        "Biquad" => biquad(sub, param),
-        "BiquadCombo" => biquad_combo(sub, param),
-        other => Err(format!(
-            "{other} filters have no parameter pupitre can drive"
-        )),
+    let field = |k: &str| parameters.and_then(|p| p.get(k)).and_then(Json::as_str);
+    let sub = field("type").unwrap_or("");
+    let names = offered(ty, sub)?;
+    if !names.contains(&param) {
+        let what = if sub.is_empty() || !matches!(ty, "Biquad" | "BiquadCombo") {
+            ty.to_string()
+        } else {
+            format!("{ty} {sub}")
+        };
+        return Err(format!(
+            "a {what} filter has no parameter {param:?}; it has {}",
+            and_list(names)
+        ));
     }
-}
-
-fn biquad(sub: &str, param: &str) -> Result<ParamKind, String> {
-    let what = format!("Biquad {sub}");
-    let (has, kind): (&str, Option<ParamKind>) = match sub {
-        "Peaking" => (
-            "freq, gain, q and bandwidth",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "gain" => Some(EQ_GAIN),
-                "q" => Some(ParamKind::EqQ),
-                "bandwidth" => Some(BANDWIDTH),
-                _ => None,
-            },
-        ),
-        "Lowshelf" | "Highshelf" => (
-            "freq, gain, q and slope",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "gain" => Some(EQ_GAIN),
-                "q" => Some(ParamKind::EqQ),
-                "slope" => Some(SLOPE),
-                _ => None,
-            },
-        ),
-        "LowshelfFO" | "HighshelfFO" => (
-            "freq and gain",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "gain" => Some(EQ_GAIN),
-                _ => None,
-            },
-        ),
-        "Highpass" | "Lowpass" => (
-            "freq and q",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "q" => Some(ParamKind::EqQ),
-                _ => None,
-            },
-        ),
-        "Notch" | "Bandpass" | "Allpass" => (
-            "freq, q and bandwidth",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "q" => Some(ParamKind::EqQ),
-                "bandwidth" => Some(BANDWIDTH),
-                _ => None,
-            },
-        ),
-        "HighpassFO" | "LowpassFO" | "AllpassFO" => {
-            ("freq", (param == "freq").then_some(ParamKind::EqFreq))
-        }
-        "LinkwitzTransform" => (
-            "freq_act, q_act, freq_target and q_target",
-            match param {
-                "freq_act" | "freq_target" => Some(ParamKind::EqFreq),
-                "q_act" | "q_target" => Some(ParamKind::EqQ),
-                _ => None,
-            },
-        ),
-        "GeneralNotch" => (
-            "freq_p, freq_z, q_p and normalize_at_dc",
-            match param {
-                "freq_p" | "freq_z" => Some(ParamKind::EqFreq),
-                "q_p" => Some(ParamKind::EqQ),
-                "normalize_at_dc" => Some(ParamKind::Switch),
-                _ => None,
-            },
-        ),
-        "Free" => return Err("a Free biquad's coefficients are not mapped".into()),
-        _ => return Err(format!("unknown Biquad type {sub:?}")),
-    };
-    kind.ok_or_else(|| unknown(&what, param, has))
-}
-
-fn biquad_combo(sub: &str, param: &str) -> Result<ParamKind, String> {
-    let order = |min: f64, step: f64| ParamKind::Number {
-        min,
-        max: 8.0,
-        step,
-        unit: "",
-    };
-    let what = format!("BiquadCombo {sub}");
-    let (has, kind): (&str, Option<ParamKind>) = match sub {
-        "ButterworthHighpass" | "ButterworthLowpass" => (
-            "freq and order",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "order" => Some(order(1.0, 1.0)),
-                _ => None,
-            },
-        ),
+    let by_type = match (ty, sub, param) {
+        ("Gain", _, "gain") => Some(GAIN_FILTER),
+        // A delay's range follows its unit: 100 m of speaker distance, or a second at 48 kHz.
+        ("Delay", _, "delay") => match field("unit") {
+            Some("mm") => Some(ParamKind::Number {
+                min: 0.0,
+                max: 100_000.0,
+                step: 1.0,
+                unit: "mm",
+            }),
+            Some("samples") => Some(ParamKind::Number {
+                min: 0.0,
+                max: 48_000.0,
+                step: 1.0,
+                unit: "samples",
+            }),
+            _ => None,
+        },
         // Linkwitz-Riley orders are even.
-        "LinkwitzRileyHighpass" | "LinkwitzRileyLowpass" => (
-            "freq and order",
-            match param {
-                "freq" => Some(ParamKind::EqFreq),
-                "order" => Some(order(2.0, 2.0)),
-                _ => None,
-            },
-        ),
-        "Tilt" => ("gain", (param == "gain").then_some(EQ_GAIN)),
-        "FivePointPeq" => (
-            "fls, gls, qls, fp1…fp3, gp1…gp3, qp1…qp3, fhs, ghs and qhs",
-            match param {
-                "fls" | "fp1" | "fp2" | "fp3" | "fhs" => Some(ParamKind::EqFreq),
-                "gls" | "gp1" | "gp2" | "gp3" | "ghs" => Some(EQ_GAIN),
-                "qls" | "qp1" | "qp2" | "qp3" | "qhs" => Some(ParamKind::EqQ),
-                _ => None,
-            },
-        ),
-        "GraphicEqualizer" => (
-            "freq_min and freq_max",
-            match param {
-                "freq_min" | "freq_max" => Some(ParamKind::EqFreq),
-                _ => None,
-            },
-        ),
-        _ => return Err(format!("unknown BiquadCombo type {sub:?}")),
+        ("BiquadCombo", "LinkwitzRileyHighpass" | "LinkwitzRileyLowpass", "order") => {
+            Some(ParamKind::Number {
+                min: 2.0,
+                max: 8.0,
+                step: 2.0,
+                unit: "",
+            })
+        }
+        _ => None,
     };
-    kind.ok_or_else(|| unknown(&what, param, has))
+    by_type
+        .or_else(|| filter_param_guess(param))
+        .ok_or_else(|| format!("{param:?} has no range in pupitre"))
 }
 
 /// How a value of `kind` goes into the config: a bool for switches, an integer on whole-number
@@ -309,7 +166,10 @@ mod tests {
     fn ranges_follow_the_filter_type() {
         let gain = json!({"type": "Gain", "parameters": {"gain": 0.0, "mute": false}});
         assert_eq!(filter_param_kind(&gain, "gain"), Ok(GAIN_FILTER));
-        assert_eq!(filter_param_kind(&peaking(), "gain"), Ok(EQ_GAIN));
+        assert_eq!(
+            filter_param_kind(&peaking(), "gain"),
+            Ok(filter_param_guess("gain").unwrap())
+        );
         assert_eq!(filter_param_kind(&peaking(), "freq"), Ok(ParamKind::EqFreq));
         let e = filter_param_kind(&peaking(), "mute").unwrap_err();
         assert_eq!(

@@ -460,8 +460,9 @@ fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
     }
 }
 
-/// A filter parameter's kind by its name alone, as on its most common filter type.
-fn filter_param_guess(param: &str) -> Option<ParamKind> {
+/// A CamillaDSP filter parameter's kind by its name alone, as on its most common filter type;
+/// the CamillaDSP link refines the few that depend on the type (`camilla/filters.rs`).
+pub fn filter_param_guess(param: &str) -> Option<ParamKind> {
     let gain = |min_db, max_db, step_db| ParamKind::Gain {
         min_db,
         max_db,
