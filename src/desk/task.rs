@@ -115,6 +115,7 @@ pub enum TrySendError {
 pub(super) enum Request {
     Intent(Intent),
     Snapshot(oneshot::Sender<Vec<(ParamId, Value)>>),
+    Get(ParamId, oneshot::Sender<Option<Value>>),
     Register(Vec<ParamId>),
     Describe(ParamId),
 }
@@ -178,12 +179,12 @@ impl DeskHandle {
 
     /// The value of one parameter, if the desk knows it.
     pub async fn get(&self, param: &ParamId) -> Result<Option<Value>, DeskGone> {
-        Ok(self
-            .snapshot()
-            .await?
-            .into_iter()
-            .find(|(p, _)| p == param)
-            .map(|(_, v)| v))
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(Request::Get(param.clone(), tx))
+            .await
+            .map_err(|_| DeskGone)?;
+        rx.await.map_err(|_| DeskGone)
     }
 
     /// The meter channels.
@@ -300,6 +301,9 @@ impl Desk {
                     .collect();
                 all.sort_by(|a, b| a.0.cmp(&b.0));
                 let _ = reply.send(all);
+            }
+            Request::Get(param, reply) => {
+                let _ = reply.send(self.values.get(&param).cloned());
             }
             Request::Register(params) => self.register(params),
             Request::Describe(param) => self.describe(param),
