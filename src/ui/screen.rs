@@ -75,12 +75,18 @@ pub struct Screen {
     on_look: Box<dyn Fn(&Look)>,
     look: Look,
     crossfader: Option<ParamId>,
+    /// Each strip's fader scale, built once (index: strip, then the master last).
+    marks: Vec<ModelRc<ScaleMark>>,
+    /// Which strips show each parameter (−1: the master), so a change redraws only those.
+    shown_by: std::collections::HashMap<ParamId, Vec<i32>>,
     /// Each DSP's clipped-sample count last seen, and until when its clip lamp stays lit.
     dsp_clips: std::collections::HashMap<String, (u64, Option<Instant>)>,
 }
 
 /// 60 s of stabilizer history.
 const STABILIZER_GRAPH_S: f64 = 60.0;
+/// One point of it every 100 ms.
+const STABILIZER_GRAPH_STEP: std::time::Duration = std::time::Duration::from_millis(100);
 
 fn rgb((r, g, b): (u8, u8, u8)) -> slint::Color {
     slint::Color::from_rgb_u8(r, g, b)
@@ -97,6 +103,30 @@ impl Screen {
         on_look: Box<dyn Fn(&Look)>,
     ) -> Rc<RefCell<Screen>> {
         let n = strips.len();
+        let marks = strips
+            .iter()
+            .chain(master.as_ref())
+            .map(|s| {
+                let m: Vec<ScaleMark> = strips::marks(s.fader.kind())
+                    .into_iter()
+                    .map(|(pos, label)| ScaleMark {
+                        pos,
+                        label: label.into(),
+                    })
+                    .collect();
+                ModelRc::new(VecModel::from(m))
+            })
+            .collect();
+        let mut shown_by: std::collections::HashMap<ParamId, Vec<i32>> =
+            std::collections::HashMap::new();
+        for (i, s) in strips.iter().enumerate() {
+            for p in strips::params(std::slice::from_ref(s), None) {
+                shown_by.entry(p).or_default().push(i as i32);
+            }
+        }
+        for p in strips::params(&[], master.as_ref()) {
+            shown_by.entry(p).or_default().push(-1);
+        }
         let rows = Rc::new(VecModel::default());
         let meter_rows = Rc::new(VecModel::from(vec![MeterData::default(); n]));
         app.set_strips(ModelRc::from(rows.clone()));
@@ -119,6 +149,8 @@ impl Screen {
             on_look,
             look: look.clone(),
             crossfader: None,
+            marks,
+            shown_by,
             dsp_clips: std::collections::HashMap::new(),
         }));
         Self::connect(&screen);
@@ -342,13 +374,9 @@ impl Screen {
     fn row(&self, index: i32, s: &UiStrip) -> StripData {
         let v = &self.values;
         let kind = s.fader.kind();
-        let marks: Vec<ScaleMark> = strips::marks(kind)
-            .into_iter()
-            .map(|(pos, label)| ScaleMark {
-                pos,
-                label: label.into(),
-            })
-            .collect();
+        let marks = usize::try_from(index)
+            .unwrap_or(self.strips.len())
+            .min(self.marks.len().saturating_sub(1));
         let meter = usize::try_from(index)
             .ok()
             .and_then(|i| self.meters.get(i))
@@ -369,7 +397,7 @@ impl Screen {
             fader: v.position(&s.fader),
             fader_text: v.text(&s.fader).into(),
             unity: strips::unity(kind),
-            marks: ModelRc::new(VecModel::from(marks)),
+            marks: self.marks.get(marks).cloned().unwrap_or_default(),
             muted: v.muted(s),
             has_solo: s.solo.is_some(),
             soloed: s.solo.as_ref().is_some_and(|p| v.on(p)),
@@ -439,9 +467,16 @@ impl Screen {
 
     /// Apply one frame from the desk.
     pub fn apply(&mut self, frame: Frame, now: Instant) {
-        let changed = !frame.values.is_empty();
+        let mut dirty: Vec<i32> = Vec::new();
         for (p, v) in frame.values {
+            if let Some(shown) = self.shown_by.get(&p) {
+                dirty.extend(shown);
+            }
+            let crossfader = self.crossfader.as_ref() == Some(&p);
             self.values.0.insert(p, v);
+            if crossfader {
+                self.refresh_crossfader();
+            }
         }
         let empty_x32 = MeterFrame::empty(crate::desk::MixerId::X32);
         let empty_camilla = MeterFrame::empty(crate::desk::MixerId::Camilla);
@@ -472,11 +507,18 @@ impl Screen {
                 });
             }
         }
-        let histories = self.history_on.iter().any(|h| *h);
-        if changed || histories {
-            self.refresh_rows();
-            self.refresh_master();
-            self.refresh_crossfader();
+        // Strips whose values changed, and those drawing their level history.
+        dirty.extend(
+            self.history_on
+                .iter()
+                .enumerate()
+                .filter(|(_, on)| **on)
+                .map(|(i, _)| i as i32),
+        );
+        dirty.sort_unstable();
+        dirty.dedup();
+        for i in dirty {
+            self.refresh_one(i);
         }
         if let Some((what, who)) = frame.last {
             self.app.set_last_what(what.into());
@@ -516,18 +558,30 @@ impl Screen {
             self.app.set_controller_count(c.len() as i32);
             self.app.set_controller_names(c.join(", ").into());
         }
+        let new_state = frame.stabilizer.is_some();
         if let Some(st) = frame.stabilizer {
             self.stabilizer = Some(st);
         }
-        self.refresh_stabilizer(now);
+        self.refresh_stabilizer(now, new_state);
     }
 
-    fn refresh_stabilizer(&mut self, now: Instant) {
+    /// Redraw the leveler panel when its state changed or the graph is due to scroll.
+    fn refresh_stabilizer(&mut self, now: Instant, new_state: bool) {
         let Some(st) = &self.stabilizer else {
             return;
         };
-        self.loudness
-            .push_back((now, st.momentary_lufs, st.fader_db));
+        // 10 points a second: 600 over the graph's 600 units of width.
+        let due = self
+            .loudness
+            .back()
+            .is_none_or(|(t, _, _)| now.duration_since(*t) >= STABILIZER_GRAPH_STEP);
+        if !due && !new_state {
+            return;
+        }
+        if due {
+            self.loudness
+                .push_back((now, st.momentary_lufs, st.fader_db));
+        }
         while self
             .loudness
             .front()
