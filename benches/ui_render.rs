@@ -46,7 +46,6 @@ fn desk(
         strips::from_config(&config),
         Look::default(),
         Box::new(|_| {}),
-        Box::new(|_| {}),
     );
     app.show().expect("shown");
     (window, app, screen)

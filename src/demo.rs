@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::config::{Config, StateConfig};
 use crate::desk::{law, Change, DeskHandle, MixerId, Origin, Strip};
 use crate::mapping::Mapping;
 use crate::midi::{parse_all, MidiMessage};
@@ -41,6 +41,9 @@ pub struct DemoOptions {
     pub camilladsp: Option<std::path::PathBuf>,
     /// Open the desk screen (when this build has a windowing backend and a display exists).
     pub screen: bool,
+    /// Where the demo keeps its settings (`None`: the `demo` folder in the standard state
+    /// folder, so it never touches a real desk's).
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 /// The demo's CamillaDSP config (Dummy devices: no sound hardware).
@@ -111,6 +114,11 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
     let mut config = Config::demo(addr);
     // The stabilizer rides the livestream matrix towards −16 LUFS.
     config.stabilizer.enabled = true;
+    config.state = match (&options.state_dir, crate::state::StateDir::standard()) {
+        (Some(dir), _) => StateConfig::Dir(dir.clone()),
+        (None, Some(standard)) => StateConfig::Dir(standard.join("demo").path().to_owned()),
+        (None, None) => StateConfig::Nowhere,
+    };
     let camilla = match &options.camilladsp {
         Some(bin) => {
             let (child, url) = start_camilladsp(bin).await?;
@@ -155,6 +163,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
             desk,
             stabilizer: Some(service.stabilizer()),
             config: config.clone(),
+            banks: service.banks().to_vec(),
         };
         let rt = tokio::runtime::Handle::current();
         let ui_stop = stop.clone();

@@ -13,6 +13,7 @@ pub mod mapping;
 pub mod midi;
 pub mod service;
 pub mod stabilizer;
+pub mod state;
 pub mod surface;
 pub mod tomlfile;
 pub mod ui;

@@ -69,6 +69,10 @@ enum Command {
         /// Stabilizer source: bus/NN, mtx/NN, main/st or main/m.
         #[arg(long, value_name = "STRIP")]
         source: Option<String>,
+        /// Where pupitre keeps what it remembers (overrides [state] dir; default:
+        /// $STATE_DIRECTORY, else $XDG_STATE_HOME/pupitre, else ~/.local/state/pupitre).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
     /// The level stabilizer offline: replay a WAV file through it, or relay-tune its PID mode.
     Stabilizer {
@@ -103,6 +107,10 @@ enum Command {
         /// Do not open the desk screen even when a display exists.
         #[arg(long)]
         headless: bool,
+        /// Where the demo keeps its settings (default: the "demo" folder inside the standard
+        /// state folder, apart from a real desk's).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
     /// Render the desk screen to PNG files, headless, with the demo running behind it.
     ///
@@ -298,6 +306,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 target,
                 profile,
                 source,
+                state_dir,
                 ..
             } => {
                 let Some(mut config) = config else {
@@ -321,6 +330,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     s.source = pupitre::config::stabilizer_source(&src)
                         .map_err(|why| anyhow::anyhow!("--source {src:?} {why}"))?;
                 }
+                if let Some(dir) = state_dir {
+                    config.state = pupitre::config::StateConfig::Dir(dir);
+                }
                 let service = pupitre::service::Service::start(&config, stop.clone())?;
                 let mut shown = Err("running headless (--headless or [ui] headless)".to_string());
                 if !headless && !config.ui.headless {
@@ -328,6 +340,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         desk: service.desk().clone(),
                         stabilizer: Some(service.stabilizer()),
                         config: config.clone(),
+                        banks: service.banks().to_vec(),
                     };
                     let rt = tokio::runtime::Handle::current();
                     let ui_stop = stop.clone();
@@ -350,6 +363,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 camilladsp,
                 no_camilladsp,
                 headless,
+                state_dir,
             } => {
                 let camilladsp = if no_camilladsp {
                     None
@@ -363,6 +377,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     duration: duration.map(Duration::from_secs),
                     camilladsp,
                     screen: !headless,
+                    state_dir,
                 };
                 pupitre::demo::run(options, stop.clone()).await?;
             }

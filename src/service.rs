@@ -1,4 +1,5 @@
-//! The running service: the desk, one task per mixer link, and an orderly stop.
+//! The running service: the desk, one task per mixer link and per controller, the stabilizer,
+//! the settings keeper, and an orderly stop.
 
 use std::time::Duration;
 
@@ -6,20 +7,22 @@ use anyhow::{anyhow, Result};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::camilla::{self, CamillaSettings};
-use crate::config::Config;
-use crate::desk::{Desk, DeskHandle, MixerId};
-use crate::mapping::{Mapping, Transport};
+use crate::config::{Config, StateConfig};
+use crate::desk::{Desk, DeskHandle, MixerId, ParamId, Value};
+use crate::mapping::{Banks, Mapping, Transport};
 use crate::midi::{self, NamePattern, NetSettings, PortSpec};
 use crate::stabilizer::{self, StabilizerSetup, StabilizerState};
+use crate::state::{self, Settings, StateDir};
 use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
 /// The service's tasks, running.
 pub struct Service {
     desk: DeskHandle,
+    banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
     tasks: JoinSet<()>,
     stop: CancellationToken,
@@ -63,12 +66,18 @@ impl Service {
                 port,
             ));
         }
+        for (spec, _) in &surfaces {
+            params.extend(Engine::connected_param(&spec.name));
+            params.extend(Engine::bank_param(&spec.name, &spec.mapping));
+        }
         if config.x32.is_some() {
             params.extend(stabilizer::Controls::new().all());
         }
         params.sort();
         params.dedup();
         let mut desk = Desk::new(params);
+        let state = StateDir::from_config(&config.state);
+        desk.preset(starting_values(config, state.as_ref()));
         let mut tasks = JoinSet::new();
         // Mixer links stop first and flush their writes; the desk stops after them.
         let desk_stop = CancellationToken::new();
@@ -107,6 +116,17 @@ impl Service {
         } else if config.stabilizer.enabled {
             warn!("the stabilizer rides an X32 fader and no X32 is configured; it stays off");
         }
+        if let Some(dir) = &state {
+            tasks.spawn(state::keep_settings(
+                handle.clone(),
+                dir.settings_file(),
+                stop.child_token(),
+            ));
+        }
+        let banks = surfaces
+            .iter()
+            .filter_map(|(s, _)| Some((s.name.clone(), s.mapping.banks.clone()?)))
+            .collect();
         for (spec, port_spec) in surfaces {
             info!(surface = %spec.name, device = %spec.mapping.device.name, port = %port_spec, "surface starting");
             let token = stop.child_token();
@@ -115,6 +135,7 @@ impl Service {
         }
         Ok(Service {
             desk: handle,
+            banks,
             stabilizer: state_rx,
             tasks,
             stop,
@@ -125,6 +146,11 @@ impl Service {
     /// A handle on the desk.
     pub fn desk(&self) -> &DeskHandle {
         &self.desk
+    }
+
+    /// Each controller that pages across strips: its name and banks, in start order.
+    pub fn banks(&self) -> &[(String, Banks)] {
+        &self.banks
     }
 
     /// The stabilizer's state, as it changes.
@@ -145,6 +171,37 @@ impl Service {
         }
         self.desk_stop.cancel();
     }
+}
+
+/// What pupitre's own settings start at: the config's choices, then what was saved (the
+/// screen and the controllers change them while running, and that wins). A saved file that
+/// cannot be read is set aside as `settings.toml.broken` and said so; nothing else is lost.
+fn starting_values(config: &Config, state: Option<&StateDir>) -> Vec<(ParamId, Value)> {
+    let mut values = config.initial_values();
+    let Some(dir) = state else {
+        if config.state == StateConfig::Standard {
+            warn!("no state folder (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME, and no [state] dir); settings will not be saved");
+        }
+        return values;
+    };
+    let file = dir.settings_file();
+    match Settings::load(&file) {
+        Ok(Some(saved)) => {
+            info!(file = %file.display(), values = saved.values.len(), "saved settings restored (they win over the config's [ui])");
+            values.extend(saved.values);
+        }
+        Ok(None) => debug!(file = %file.display(), "no saved settings yet"),
+        Err(e) => match state::set_aside(&file) {
+            Ok(aside) => warn!(
+                "{e}\nstarting from the config's settings; the unreadable file is kept as {}",
+                aside.display()
+            ),
+            Err(io) => {
+                warn!("{e}\nstarting from the config's settings (cannot move it aside: {io})")
+            }
+        },
+    }
+    values
 }
 
 /// The stabilizer as the config sets it up.

@@ -7,11 +7,13 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::file::{CamillaFile, FileConfig, StabilizerFile, SurfaceFile, UiFile, X32File};
+use super::file::{
+    CamillaFile, FileConfig, StabilizerFile, StateFile, SurfaceFile, UiFile, X32File,
+};
 
 use super::model::{
-    defaults, limits, CamillaConfig, Config, LogConfig, StabilizerConfig, SurfaceConfig, UiConfig,
-    X32Config,
+    defaults, limits, CamillaConfig, Config, FollowBank, LogConfig, StabilizerConfig, StateConfig,
+    SurfaceConfig, UiConfig, X32Config,
 };
 use crate::desk::Strip;
 use crate::stabilizer::{PidGains, RateOverrides};
@@ -35,12 +37,19 @@ pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostic
         );
     }
     let has_x32 = x32.is_some();
+    let surfaces = surfaces(file.surfaces, config_path, diags);
+    let surface_names: Vec<String> = surfaces
+        .iter()
+        .filter(|s| s.enabled)
+        .map(|s| s.name.clone())
+        .collect();
     Config {
         x32: x32.map(|x| x32_config(x, diags)),
         camilla: camilla.map(|c| camilla_config(c, config_path, diags)),
-        surfaces: surfaces(file.surfaces, config_path, diags),
+        surfaces,
         stabilizer: stabilizer(file.stabilizer, has_x32, diags),
-        ui: ui(file.ui),
+        ui: ui(file.ui, &surface_names, diags),
+        state: state(file.state, config_path, diags),
         log: LogConfig {
             level: file.log.and_then(|l| l.level).unwrap_or_default(),
         },
@@ -406,17 +415,56 @@ fn in_range(
     }
 }
 
-fn ui(file: Option<UiFile>) -> UiConfig {
+fn ui(file: Option<UiFile>, surfaces: &[String], diags: &mut Diagnostics) -> UiConfig {
     let base = UiConfig::default();
-    match file {
-        None => base,
-        Some(f) => UiConfig {
-            language: f.language.unwrap_or(base.language),
-            theme: f.theme.unwrap_or(base.theme),
-            density: f.density.unwrap_or(base.density),
-            headless: f.headless.unwrap_or(base.headless),
+    let Some(f) = file else {
+        return base;
+    };
+    let follow_bank = match f.follow_bank {
+        None => base.follow_bank.clone(),
+        Some(v) => match v.get_ref().as_str() {
+            "auto" => FollowBank::Auto,
+            "none" => FollowBank::None,
+            name if surfaces.iter().any(|s| s == name) => FollowBank::Surface(name.to_owned()),
+            name => {
+                let known = if surfaces.is_empty() {
+                    "no enabled [[surfaces]]".to_owned()
+                } else {
+                    format!("enabled surfaces: {}", surfaces.join(", "))
+                };
+                diags.at(
+                    v.span(),
+                    format!(
+                        "follow_bank = {name:?} is not an enabled surface; expected \"auto\", \
+                         \"none\" or a surface name ({known})"
+                    ),
+                );
+                FollowBank::Auto
+            }
         },
+    };
+    UiConfig {
+        language: f.language.unwrap_or(base.language),
+        theme: f.theme.unwrap_or(base.theme),
+        density: f.density.unwrap_or(base.density),
+        follow_bank,
+        headless: f.headless.unwrap_or(base.headless),
     }
+}
+
+fn state(file: Option<StateFile>, config_path: &Path, diags: &mut Diagnostics) -> StateConfig {
+    let Some(dir) = file.and_then(|f| f.dir) else {
+        return StateConfig::default();
+    };
+    if dir.get_ref().is_empty() {
+        diags.at(
+            dir.span(),
+            "dir is empty; expected a folder like \"/var/lib/pupitre\" (or leave it out)",
+        );
+        return StateConfig::default();
+    }
+    let folder = config_path.parent().unwrap_or(Path::new(""));
+    StateConfig::Dir(folder.join(dir.get_ref()))
 }
 
 #[cfg(test)]

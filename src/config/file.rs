@@ -16,6 +16,7 @@ pub(super) struct FileConfig {
     pub surfaces: Vec<SurfaceFile>,
     pub stabilizer: Option<StabilizerFile>,
     pub ui: Option<UiFile>,
+    pub state: Option<StateFile>,
     pub log: Option<LogFile>,
 }
 
@@ -101,7 +102,15 @@ pub(super) struct UiFile {
     pub language: Option<Language>,
     pub theme: Option<Theme>,
     pub density: Option<Density>,
+    pub follow_bank: Option<Spanned<String>>,
     pub headless: Option<bool>,
+}
+
+/// `[state]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StateFile {
+    pub dir: Option<Spanned<String>>,
 }
 
 /// `[log]`.

@@ -21,11 +21,11 @@ pub use build::stabilizer_source;
 /// Why a config file was refused: every problem as `path:line:column: message`.
 pub type ConfigError = crate::tomlfile::FileError;
 pub use model::{
-    CamillaConfig, Config, Density, Language, LogConfig, LogLevel, Profile, StabilizerConfig,
-    StabilizerMode, SurfaceConfig, Theme, UiConfig, X32Config,
+    CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, Profile,
+    StabilizerConfig, StabilizerMode, StateConfig, SurfaceConfig, Theme, UiConfig, X32Config,
 };
 
-use crate::desk::{ParamId, Strip};
+use crate::desk::{ParamId, Strip, Value};
 use crate::tomlfile::{self, Diagnostics, FileKind};
 use model::defaults;
 
@@ -61,7 +61,8 @@ impl Config {
     }
 
     /// The built-in demo: an X32 (usually the fake one) at `x32_address` with channels, buses,
-    /// matrices, main and DCAs, meters on, the stabilizer set up on `mtx/01` but off, headless.
+    /// matrices, main and DCAs, meters on, the stabilizer set up on `mtx/01` but off, headless,
+    /// remembering nothing (`pupitre demo` gives it a state folder of its own).
     pub fn demo(x32_address: SocketAddr) -> Config {
         let strips = defaults::DEMO_STRIPS
             .iter()
@@ -81,6 +82,7 @@ impl Config {
                 headless: true,
                 ..UiConfig::default()
             },
+            state: StateConfig::Nowhere,
             log: LogConfig::default(),
         }
     }
@@ -124,6 +126,42 @@ impl Config {
         }
         out
     }
+
+    /// The values the config gives pupitre's own settings before anything was saved: the
+    /// screen's language (`auto`: from the system locale), theme and density.
+    pub fn initial_values(&self) -> Vec<(ParamId, Value)> {
+        let language = match self.ui.language {
+            Language::En => 0,
+            Language::Fr => 1,
+            Language::Auto => u32::from(system_language_is_french()),
+        };
+        let theme = match self.ui.theme {
+            Theme::Dark => 0,
+            Theme::Light => 1,
+            Theme::HighContrast => 2,
+        };
+        let density = match self.ui.density {
+            Density::Compact => 0,
+            Density::Normal => 1,
+            Density::Large => 2,
+        };
+        [
+            ("ui/language", language),
+            ("ui/theme", theme),
+            ("ui/density", density),
+        ]
+        .into_iter()
+        .filter_map(|(path, i)| Some((ParamId::pupitre(path).ok()?, Value::Index(i))))
+        .collect()
+    }
+}
+
+/// Whether the system locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, the first one set) is French.
+pub fn system_language_is_french() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|l| l.starts_with("fr"))
 }
 
 #[cfg(test)]

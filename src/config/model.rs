@@ -76,8 +76,22 @@ pub struct Config {
     pub stabilizer: StabilizerConfig,
     /// The touchscreen desk.
     pub ui: UiConfig,
+    /// Where pupitre keeps what it remembers between runs.
+    pub state: StateConfig,
     /// Logging.
     pub log: LogConfig,
+}
+
+/// `[state]`: where pupitre keeps what it remembers between runs.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum StateConfig {
+    /// The standard place (`state::StateDir::standard`).
+    #[default]
+    Standard,
+    /// `[state] dir` (relative paths start at the config's folder).
+    Dir(std::path::PathBuf),
+    /// Nowhere: nothing is restored or saved (screenshots, tests).
+    Nowhere,
 }
 
 /// How to reach the X32.
@@ -184,8 +198,22 @@ pub struct UiConfig {
     pub theme: Theme,
     /// Size of controls.
     pub density: Density,
+    /// Which controller's bank the screen's pages follow (and move).
+    pub follow_bank: FollowBank,
     /// Run without a window even when a display is found.
     pub headless: bool,
+}
+
+/// Which controller's bank the screen's pages follow and move.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum FollowBank {
+    /// The first enabled surface whose mapping has banks.
+    #[default]
+    Auto,
+    /// None: the screen pages on its own.
+    None,
+    /// This surface, by name.
+    Surface(String),
 }
 
 /// Interface language.

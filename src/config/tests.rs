@@ -143,7 +143,11 @@ kd = 0.05
 language = "fr"
 theme = "high-contrast"
 density = "large"
+follow_bank = "none"
 headless = true
+
+[state]
+dir = "state"
 
 [log]
 level = "debug"
@@ -203,8 +207,10 @@ level = "debug"
                 language: Language::Fr,
                 theme: Theme::HighContrast,
                 density: Density::Large,
+                follow_bank: FollowBank::None,
                 headless: true,
             },
+            state: StateConfig::Dir(dir.join("state")),
             log: LogConfig {
                 level: LogLevel::Debug
             },
@@ -267,7 +273,7 @@ fn type_errors_name_the_key_and_what_was_found() {
     assert_eq!(
         errors("mixer.x32.address = \"a\"\n"),
         "pupitre.toml:1:1: unknown key \"mixer\" at the top level; expected one of mixers, \
-         surfaces, stabilizer, ui, log"
+         surfaces, stabilizer, ui, state, log"
     );
     assert_eq!(
         errors("[mixers.x32]\naddress = \"a\"\nreadback = \"desk\"\n"),
@@ -296,6 +302,36 @@ fn semantic_errors() {
         errors("[mixers.x32]\naddress = \"a\"\n[stabilizer]\nsource = \"bus/01-04\"\n"),
         "pupitre.toml:4:10: source = \"bus/01-04\" names 4 strips; the stabilizer rides one \
          bus, matrix or main: bus/NN, mtx/NN, main/st or main/m"
+    );
+    assert_eq!(
+        errors(
+            "[mixers.x32]\naddress = \"a\"\n[ui]\nfollow_bank = \"xtouch\"\n[state]\ndir = \"\"\n"
+        ),
+        "pupitre.toml:4:15: follow_bank = \"xtouch\" is not an enabled surface; expected \
+         \"auto\", \"none\" or a surface name (no enabled [[surfaces]])\n\
+         pupitre.toml:6:7: dir is empty; expected a folder like \"/var/lib/pupitre\" (or leave \
+         it out)"
+    );
+}
+
+#[test]
+fn the_config_gives_the_screen_settings_their_first_values() {
+    let config = parse(
+        "[mixers.x32]\naddress = \"a\"\n[ui]\nlanguage = \"fr\"\ntheme = \"light\"\ndensity = \"compact\"\n",
+    )
+    .unwrap();
+    let values: Vec<(String, Value)> = config
+        .initial_values()
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("pupitre:ui/language".to_string(), Value::Index(1)),
+            ("pupitre:ui/theme".to_string(), Value::Index(1)),
+            ("pupitre:ui/density".to_string(), Value::Index(0)),
+        ]
     );
 }
 

@@ -435,9 +435,40 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
     }
 }
 
-/// The stabilizer's controls (`stabilizer/task.rs` follows them).
+/// Most strips a controller's bank can page across (the X32 has 80, CamillaDSP up to 64).
+pub const MAX_BANK_CHANNELS: u32 = 256;
+
+/// pupitre's own controls: the stabilizer's (`stabilizer/task.rs` follows them), each
+/// controller's presence and bank (`surface/task.rs` publishes them, the screen follows them)
+/// and the screen's settings.
 fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
+    if let Some(rest) = path.strip_prefix("surface/") {
+        let (name, what) = rest.rsplit_once('/').unwrap_or((rest, ""));
+        let named = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        return match what {
+            _ if !named => Err(format!(
+                "{name:?} is not a surface name (lowercase letters, digits, \"_\" and \"-\")"
+            )),
+            "connected" => Ok(ParamKind::Switch),
+            // The first bank strip's position in the controller's bank channels.
+            "bank" => Ok(ParamKind::Choice {
+                count: MAX_BANK_CHANNELS,
+            }),
+            _ => {
+                Err("a surface's controls are surface/NAME/connected and surface/NAME/bank".into())
+            }
+        };
+    }
     match path {
+        // English, French.
+        "ui/language" => Ok(ParamKind::Choice { count: 2 }),
+        // Dark, light, high contrast.
+        "ui/theme" => Ok(ParamKind::Choice { count: 3 }),
+        // Compact, normal, large.
+        "ui/density" => Ok(ParamKind::Choice { count: 3 }),
         "stabilizer/enabled" | "stabilizer/calibrate" => Ok(ParamKind::Switch),
         // The config's range.
         "stabilizer/target" => Ok(ParamKind::Gain {
@@ -454,7 +485,8 @@ fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
         // bus 1–16, matrix 1–6, main stereo, main mono.
         "stabilizer/source" => Ok(ParamKind::Choice { count: 24 }),
         _ => Err(
-            "pupitre's controls are stabilizer/{enabled,target,preset,profile,mode,source,calibrate}"
+            "pupitre's controls are stabilizer/{enabled,target,preset,profile,mode,source,calibrate}, \
+             surface/NAME/{connected,bank} and ui/{language,theme,density}"
                 .into(),
         ),
     }

@@ -236,6 +236,24 @@ impl Desk {
         }
     }
 
+    /// Start these parameters at these values (saved settings, the config's choices) rather
+    /// than at their kinds' defaults. Values the kind refuses are dropped with a warning.
+    pub fn preset(&mut self, values: impl IntoIterator<Item = (ParamId, Value)>) {
+        for (param, value) in values {
+            let kind = self
+                .values
+                .get_key_value(&param)
+                .map_or(param.kind(), |(p, _)| p.kind());
+            match kind.apply(&Op::Set(value), &kind.default_value()) {
+                // An equal key already there (with a kind a mixer refined) stays.
+                Ok(v) => {
+                    self.values.insert(param, v);
+                }
+                Err(e) => warn!(%param, error = %e, "starting value refused"),
+            }
+        }
+    }
+
     /// Attach a mixer adapter: from now on, changes to its parameters go to its outbox.
     pub fn attach(&mut self, mixer: MixerId) -> MixerLink {
         let outbox = Arc::clone(self.outboxes.entry(mixer).or_default());

@@ -20,7 +20,7 @@ use super::feedback::{
     address_of, cc_meter, lcd_line, mcu_meter, raw_message, ring_message, value_message,
     xtouch_colors, Address,
 };
-use crate::desk::{Change, Intent, MeterFrame, Origin, ParamId, Strip, Value};
+use crate::desk::{Change, Intent, MeterFrame, Op, Origin, ParamId, Strip, Value};
 use crate::mapping::{
     feedback_value, interpret, Action, ControlValue, Display, Feedback, GlueState, Mapping, Meter,
     MeterStrip, ShortMessage, Source, SourceDecoder, StripParam, Target,
@@ -38,8 +38,6 @@ pub const METER_PERIOD: Duration = Duration::from_millis(100);
 pub enum Output {
     /// A change for the desk.
     Intent(Intent),
-    /// Switch the level stabilizer on or off.
-    ToggleStabilizer,
 }
 
 /// Feedback waiting to be sent: one message per address, last one wins, each address at most
@@ -95,6 +93,9 @@ pub struct Engine {
     last_motor: Vec<Option<Instant>>,
     touched: Vec<bool>,
     bank_offset: usize,
+    /// `pupitre:surface/NAME/bank`, where the bank position is shared with the screen and
+    /// anyone else following it (`None` without banks).
+    bank_param: Option<ParamId>,
     layer: Option<String>,
     values: HashMap<ParamId, Value>,
     targets: HashMap<ParamId, Vec<usize>>,
@@ -116,6 +117,7 @@ impl Engine {
             last_motor: Vec::new(),
             touched: Vec::new(),
             bank_offset: 0,
+            bank_param: None,
             layer: None,
             values: snapshot.into_iter().collect(),
             targets: HashMap::new(),
@@ -124,7 +126,28 @@ impl Engine {
             mapping: mapping.clone(),
         };
         e.load(mapping);
+        // A bank position already on the desk (a restarted task, a restored state) is kept.
+        if let Some(Value::Index(at)) = e.bank_param.as_ref().and_then(|p| e.values.get(p)) {
+            e.bank_offset = e.clamp_offset(*at as usize);
+            e.rebuild_targets();
+        }
         e
+    }
+
+    /// `pupitre:surface/NAME/bank`, when the mapping has banks.
+    pub fn bank_param(name: &str, mapping: &Mapping) -> Option<ParamId> {
+        mapping.banks.as_ref()?;
+        ParamId::pupitre(&format!("surface/{name}/bank")).ok()
+    }
+
+    /// `pupitre:surface/NAME/connected`.
+    pub fn connected_param(name: &str) -> Option<ParamId> {
+        ParamId::pupitre(&format!("surface/{name}/connected")).ok()
+    }
+
+    fn clamp_offset(&self, at: usize) -> usize {
+        let len = self.mapping.banks.as_ref().map_or(0, |b| b.channels.len());
+        at.min(len.saturating_sub(1))
     }
 
     /// Swap in an edited mapping (hot reload), keeping the bank position where it still fits.
@@ -159,6 +182,7 @@ impl Engine {
         if self.bank_offset >= len {
             self.bank_offset = 0;
         }
+        self.bank_param = Self::bank_param(&self.name, &mapping);
         self.mapping = mapping;
         self.layer = None;
         self.rebuild_targets();
@@ -296,11 +320,7 @@ impl Engine {
             let glue = control.glue;
             if let Some(out) = self.glue[i].control(&glue, value, current, now) {
                 self.last_control[i] = Some(now);
-                outputs.push(Output::Intent(Intent {
-                    param,
-                    op: out.into(),
-                    origin: Origin::Surface(self.name.clone()),
-                }));
+                outputs.push(self.intent(param, out.into()));
             }
         }
         outputs
@@ -336,26 +356,52 @@ impl Engine {
                 self.bank_offset = (self.bank_offset + 1).min(len.saturating_sub(1))
             }
             Action::StripPrev => self.bank_offset = self.bank_offset.saturating_sub(1),
-            Action::StabilizerToggle => out.push(Output::ToggleStabilizer),
-        }
-        if before != (self.bank_offset, self.layer.clone()) {
-            self.rebuild_targets();
-            // New targets under the same hands: faders must pick up again, never jump.
-            for i in 0..self.glue.len() {
-                if let Some(p) = self.resolve(i) {
-                    let v = self.normalized(&p);
-                    self.glue[i].target_changed(v, false, now);
+            Action::StabilizerToggle => {
+                if let Ok(param) = ParamId::pupitre("stabilizer/enabled") {
+                    out.push(self.intent(param, Op::Toggle));
                 }
             }
-            self.resync_feedback();
+        }
+        if before.0 != self.bank_offset {
+            if let Some(p) = self.bank_param.clone() {
+                out.push(self.intent(p, Op::Set(Value::Index(self.bank_offset as u32))));
+            }
+        }
+        if before != (self.bank_offset, self.layer.clone()) {
+            self.retarget(now);
         }
     }
 
-    /// A change the desk accepted.
-    pub fn on_change(&mut self, change: &Change, now: Instant) {
+    fn intent(&self, param: ParamId, op: Op) -> Output {
+        Output::Intent(Intent {
+            param,
+            op,
+            origin: Origin::Surface(self.name.clone()),
+        })
+    }
+
+    /// The bank or layer moved: new targets under the same hands.
+    fn retarget(&mut self, now: Instant) {
+        self.rebuild_targets();
+        // Faders must pick up again, never jump.
+        for i in 0..self.glue.len() {
+            if let Some(p) = self.resolve(i) {
+                let v = self.normalized(&p);
+                self.glue[i].target_changed(v, false, now);
+            }
+        }
+        self.resync_feedback();
+    }
+
+    /// A change the desk accepted. Returns a correction when someone else moved this
+    /// controller's bank past its end.
+    pub fn on_change(&mut self, change: &Change, now: Instant) -> Vec<Output> {
         self.values
             .insert(change.param.clone(), change.value.clone());
         let ours = change.origin == Origin::Surface(self.name.clone());
+        if !ours && self.bank_param.as_ref() == Some(&change.param) {
+            return self.follow_bank(&change.value, now);
+        }
         let value = self.normalized(&change.param);
         for i in self.targets.get(&change.param).cloned().unwrap_or_default() {
             let caused = ours && self.last_control[i].is_some_and(|t| now < t + ECHO_WINDOW);
@@ -373,6 +419,25 @@ impl Engine {
         }
         if self.is_bank_display_param(&change.param) {
             self.queue_displays();
+        }
+        Vec::new()
+    }
+
+    /// The screen (or a scene, the web…) moved this controller's bank.
+    fn follow_bank(&mut self, value: &Value, now: Instant) -> Vec<Output> {
+        let Value::Index(at) = value else {
+            return Vec::new();
+        };
+        let offset = self.clamp_offset(*at as usize);
+        if offset != self.bank_offset {
+            self.bank_offset = offset;
+            self.retarget(now);
+        }
+        match &self.bank_param {
+            Some(p) if offset != *at as usize => {
+                vec![self.intent(p.clone(), Op::Set(Value::Index(offset as u32)))]
+            }
+            _ => Vec::new(),
         }
     }
 

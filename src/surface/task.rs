@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
 use super::engine::{Engine, Output};
-use crate::desk::{DeskHandle, MixerId, TrySendError};
+use crate::desk::{
+    DeskGone, DeskHandle, Intent, MixerId, Op, Origin, ParamId, TrySendError, Value,
+};
 use crate::mapping::{Mapping, ShortMessage};
 use crate::midi::{MidiMessage, MidiPort, PortEvent};
 
@@ -85,6 +87,11 @@ pub async fn run(spec: SurfaceSpec, mut port: MidiPort, desk: DeskHandle, stop: 
         };
         let mut changes = desk.subscribe();
         let mut meters = desk.meters().subscribe(MixerId::X32);
+        let mut presence = Presence {
+            param: Engine::connected_param(&spec.name),
+            origin: Origin::Surface(spec.name.as_str().into()),
+            connected: None,
+        };
         let mut engine = Engine::new(&spec.name, spec.mapping, snapshot);
         let path = spec.path;
         let mut stamp = modified(&path);
@@ -107,30 +114,33 @@ pub async fn run(spec: SurfaceSpec, mut port: MidiPort, desk: DeskHandle, stop: 
                         for m in engine.on_connected() {
                             let _ = port.send(m);
                         }
+                        if presence.set(&desk, true).await.is_err() {
+                            return;
+                        }
                     }
-                    Some(PortEvent::Disconnected) => warn!("controller disconnected; waiting for it"),
+                    Some(PortEvent::Disconnected) => {
+                        warn!("controller disconnected; waiting for it");
+                        if presence.set(&desk, false).await.is_err() {
+                            return;
+                        }
+                    }
                     Some(PortEvent::Message { message, at }) => {
                         let Some(msg) = short_message(&message) else { continue };
                         for out in engine.on_input(msg, at.into_std()) {
-                            match out {
-                                Output::Intent(intent) => match desk.try_send(intent) {
-                                    Ok(()) => {}
-                                    // Full: the next value of a moving control supersedes this one.
-                                    Err(TrySendError::Busy(_)) => {
-                                        busy += 1;
-                                        debug!(busy, "desk busy; intent dropped");
-                                    }
-                                    Err(TrySendError::Gone(_)) => return,
-                                },
-                                Output::ToggleStabilizer => {
-                                    info!("stabilizer toggle pressed; the stabilizer is not in this version yet")
-                                }
+                            if deliver(&desk, out, &mut busy).await.is_err() {
+                                return;
                             }
                         }
                     }
                 },
                 r = changes.recv() => match r {
-                    Ok(c) => engine.on_change(&c, std::time::Instant::now()),
+                    Ok(c) => {
+                        for out in engine.on_change(&c, std::time::Instant::now()) {
+                            if deliver(&desk, out, &mut busy).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
                     Err(RecvError::Lagged(n)) => {
                         warn!(skipped = n, "fell behind the desk; resyncing from a snapshot");
                         match desk.snapshot().await {
@@ -176,8 +186,49 @@ pub async fn run(spec: SurfaceSpec, mut port: MidiPort, desk: DeskHandle, stop: 
                 }
             }
         }
+        let _ = presence.set(&desk, false).await;
         debug!("surface stopped");
     }
     .instrument(span)
     .await
+}
+
+/// Whether the controller is there, as the desk shows it (`pupitre:surface/NAME/connected`).
+struct Presence {
+    param: Option<ParamId>,
+    origin: Origin,
+    connected: Option<bool>,
+}
+
+impl Presence {
+    async fn set(&mut self, desk: &DeskHandle, connected: bool) -> Result<(), DeskGone> {
+        let (Some(param), false) = (&self.param, self.connected == Some(connected)) else {
+            return Ok(());
+        };
+        self.connected = Some(connected);
+        desk.send(Intent {
+            param: param.clone(),
+            op: Op::Set(Value::Index(u32::from(connected))),
+            origin: self.origin.clone(),
+        })
+        .await
+    }
+}
+
+/// Hand an engine output to the desk. A fader or knob position may be dropped when the desk is
+/// busy (the next position supersedes it); presses and encoder steps wait their turn.
+async fn deliver(desk: &DeskHandle, out: Output, busy: &mut u64) -> Result<(), DeskGone> {
+    let Output::Intent(intent) = out;
+    if !matches!(intent.op, Op::Normalized(_)) {
+        return desk.send(intent).await;
+    }
+    match desk.try_send(intent) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Busy(_)) => {
+            *busy += 1;
+            debug!(busy = *busy, "desk busy; position dropped");
+            Ok(())
+        }
+        Err(TrySendError::Gone(_)) => Err(DeskGone),
+    }
 }

@@ -255,3 +255,110 @@ fn shift_layer_and_bank_buttons_retarget_controls() {
     }
     assert_eq!(x.bank_offset(), 64);
 }
+
+#[test]
+fn the_bank_position_is_shared_through_the_desk() {
+    let t0 = Instant::now();
+    let mut x = engine(XTOUCH);
+    let bank = ParamId::parse("pupitre:surface/xt/bank").unwrap();
+    assert_eq!(Engine::bank_param("xt", x.mapping()), Some(bank.clone()));
+    // A bank button tells the desk where the controller now stands.
+    let out = x.on_input(
+        ShortMessage::NoteOn {
+            channel: 0,
+            note: 0x2F,
+            velocity: 127,
+        },
+        t0,
+    );
+    let [Output::Intent(i)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(i.param, bank);
+    assert_eq!(i.op, Op::Set(Value::Index(8)));
+    assert_eq!(i.origin, Origin::Surface("xt".into()));
+    // Its own echo changes nothing.
+    let echo = |at: u32, origin: Origin| Change {
+        param: bank.clone(),
+        value: Value::Index(at),
+        previous: Value::Index(0),
+        origin,
+        seq: 2,
+    };
+    assert!(x
+        .on_change(&echo(8, Origin::Surface("xt".into())), t0)
+        .is_empty());
+    assert_eq!(x.bank_offset(), 8);
+    // The screen pages to bus 1 (index 40 in this mapping's channels): the faders follow,
+    // with the whole feedback state re-sent.
+    x.on_connected();
+    x.due(t0);
+    assert!(x.on_change(&echo(40, Origin::Ui), t0 + 200 * MS).is_empty());
+    assert_eq!(x.bank_offset(), 40);
+    let resent = x.due(t0 + 300 * MS);
+    let strip_faders = resent.iter().filter(|m| (0xE0..=0xE7).contains(&m[0]));
+    assert_eq!(strip_faders.count(), 8, "{resent:?}");
+    // The scribble strips name the new bank.
+    assert!(resent
+        .iter()
+        .any(|m| m[0] == 0xF0 && m.windows(6).any(|w| w == b"Bus 01")));
+    let out = x.on_input(
+        ShortMessage::PitchBend {
+            channel: 0,
+            value: 0,
+        },
+        t0 + 500 * MS,
+    );
+    let targets: Vec<String> = out
+        .iter()
+        .map(|Output::Intent(i)| i.param.to_string())
+        .collect();
+    // A fader must pick up first or move the new target; either way it is bus 1's.
+    assert!(
+        targets.iter().all(|t| t == "x32:/bus/01/mix/fader"),
+        "{targets:?}"
+    );
+    // Past the end: the controller stops at its last channel and says so.
+    let out = x.on_change(&echo(200, Origin::Ui), t0 + 600 * MS);
+    let [Output::Intent(i)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(i.op, Op::Set(Value::Index(69)));
+    assert_eq!(x.bank_offset(), 69);
+}
+
+#[test]
+fn a_bank_already_on_the_desk_is_where_a_controller_starts() {
+    let mapping = Mapping::parse(XTOUCH, Path::new("m.toml")).unwrap();
+    let bank = ParamId::parse("pupitre:surface/xt/bank").unwrap();
+    let x = Engine::new("xt", mapping, vec![(bank, Value::Index(16))]);
+    assert_eq!(x.bank_offset(), 16);
+}
+
+#[test]
+fn the_stabilizer_button_toggles_the_desk_switch() {
+    let text = r#"
+[device]
+name = "Pad"
+input = "Pad"
+
+[[control]]
+name = "ride"
+source = { note = 1 }
+action = "stabilizer-toggle"
+"#;
+    let mut e = engine(text);
+    let out = e.on_input(
+        ShortMessage::NoteOn {
+            channel: 0,
+            note: 1,
+            velocity: 127,
+        },
+        Instant::now(),
+    );
+    let [Output::Intent(i)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(i.param.to_string(), "pupitre:stabilizer/enabled");
+    assert_eq!(i.op, Op::Toggle);
+}

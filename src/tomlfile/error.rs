@@ -24,6 +24,8 @@ pub enum FileKind {
     Config,
     /// A controller mapping (`mappings/*.toml`).
     Mapping,
+    /// A file pupitre wrote in its state folder (`settings.toml`).
+    State,
 }
 
 /// Why a file was refused.
@@ -87,6 +89,7 @@ impl fmt::Display for FileError {
         let what = match self.kind {
             FileKind::Config => "config file",
             FileKind::Mapping => "mapping file",
+            FileKind::State => "saved state",
         };
         match &self.problem {
             Problem::Read(e)

@@ -1,18 +1,38 @@
 //! The desk in a window: the Slint event loop on this (main) thread, the desk's tokio tasks on
 //! the runtime's workers, one frame closure at most every 33 ms between them.
 
-use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use slint::ComponentHandle;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info};
 
-use super::screen::{Look, Screen};
+use super::banks::Controllers;
+use super::screen::{Frame, Look, Screen};
 use super::{live, strips, DeskWindow};
 use crate::config::Config;
-use crate::desk::DeskHandle;
+use crate::desk::{DeskHandle, Intent, Op, TrySendError};
+use crate::mapping::Banks;
 use crate::stabilizer::StabilizerState;
+
+/// Hand a touch to the desk. A fader or knob position may be dropped when the desk is busy (a
+/// drag sends a burst; the next position supersedes it); a press or a setting waits its turn.
+fn send(desk: &DeskHandle, rt: &tokio::runtime::Handle, intent: Intent) {
+    let positional = matches!(intent.op, Op::Set(crate::desk::Value::Level(_)));
+    match desk.try_send(intent) {
+        Ok(()) | Err(TrySendError::Gone(_)) => {}
+        Err(TrySendError::Busy(i)) if positional => {
+            debug!(param = %i.param, "desk busy; position dropped")
+        }
+        Err(TrySendError::Busy(i)) => {
+            let desk = desk.clone();
+            rt.spawn(async move {
+                let _ = desk.send(i).await;
+            });
+        }
+    }
+}
 
 /// What the window shows.
 pub struct UiInputs {
@@ -20,79 +40,10 @@ pub struct UiInputs {
     pub desk: DeskHandle,
     /// The stabilizer's state, when it runs.
     pub stabilizer: Option<watch::Receiver<StabilizerState>>,
-    /// The config: strips, mixers, surfaces, the look to start with.
+    /// The config: strips, mixers, which controller the pages follow.
     pub config: Config,
-}
-
-/// Where the look (language, theme, density) is kept between runs:
-/// `$XDG_STATE_HOME/pupitre/ui.toml`, else `~/.local/state/pupitre/ui.toml`.
-pub fn look_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("pupitre/ui.toml"))
-}
-
-/// The saved look, else the config's (the language from the system locale when `auto`).
-pub fn initial_look(config: &Config) -> Look {
-    use crate::config::{Density, Language, Theme};
-    let mut look = Look {
-        language: match config.ui.language {
-            Language::Fr => "fr".into(),
-            Language::En => "en".into(),
-            Language::Auto => system_language(),
-        },
-        theme: match config.ui.theme {
-            Theme::Dark => 0,
-            Theme::Light => 1,
-            Theme::HighContrast => 2,
-        },
-        density: match config.ui.density {
-            Density::Compact => 0,
-            Density::Normal => 1,
-            Density::Large => 2,
-        },
-    };
-    if let Some(saved) = look_file().and_then(|f| std::fs::read_to_string(f).ok()) {
-        if let Ok(t) = saved.parse::<toml::Table>() {
-            if let Some(l) = t.get("language").and_then(|v| v.as_str()) {
-                look.language = l.to_string();
-            }
-            if let Some(v) = t.get("theme").and_then(|v| v.as_integer()) {
-                look.theme = v.clamp(0, 2) as i32;
-            }
-            if let Some(v) = t.get("density").and_then(|v| v.as_integer()) {
-                look.density = v.clamp(0, 2) as i32;
-            }
-        }
-    }
-    look
-}
-
-/// `fr` when the system locale is French, else `en`.
-pub fn system_language() -> String {
-    let lang = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_default();
-    if lang.starts_with("fr") { "fr" } else { "en" }.into()
-}
-
-fn save_look(look: &Look) {
-    let Some(file) = look_file() else {
-        return;
-    };
-    let text = format!(
-        "# pupitre's screen settings, written when changed on the screen.\nlanguage = {:?}\ntheme = {}\ndensity = {}\n",
-        look.language, look.theme, look.density
-    );
-    let written = file
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(&file, text));
-    if let Err(e) = written {
-        warn!(file = %file.display(), error = %e, "cannot save the screen settings");
-    }
+    /// Each controller that pages across strips, with its banks (`Service::banks`).
+    pub banks: Vec<(String, Banks)>,
 }
 
 /// Open the desk and run it until the window is closed (then `stop` is cancelled) or `stop`
@@ -111,28 +62,39 @@ pub fn run_window(
     let mut params = strips::params(&layout.0, layout.1.as_ref());
     params.extend(crossfader_param(&inputs.config));
     let desk = inputs.desk.clone();
+    let send_to = inputs.desk.clone();
+    let send_rt = rt.clone();
     let screen = Screen::new(
         app.clone_strong(),
         layout,
-        initial_look(&inputs.config),
-        Box::new(move |intent| {
-            // A drag sends a burst; when the desk is busy the next value supersedes this one.
-            let _ = desk.try_send(intent);
-        }),
-        Box::new(save_look),
+        Look::default(),
+        Box::new(move |intent| send(&send_to, &send_rt, intent)),
     );
-    screen
-        .borrow_mut()
-        .set_crossfader(crossfader_param(&inputs.config));
+    {
+        let mut s = screen.borrow_mut();
+        s.set_crossfader(crossfader_param(&inputs.config));
+        s.set_controllers(Controllers::new(
+            &inputs.banks,
+            &inputs.config.ui.follow_bank,
+        ));
+        // The desk's values before the first paint: the look saved with its settings, the
+        // controllers' banks (the first frame would bring them 33 ms later, after a flash).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = desk.clone();
+        rt.spawn(async move {
+            let _ = tx.send(d.snapshot().await);
+        });
+        if let Ok(Ok(values)) = rx.recv_timeout(Duration::from_secs(2)) {
+            s.apply(
+                Frame {
+                    values,
+                    ..Frame::default()
+                },
+                Instant::now(),
+            );
+        }
+    }
     live::attach(screen);
-    let desk = inputs.desk.clone();
-    let controllers: Vec<String> = inputs
-        .config
-        .surfaces
-        .iter()
-        .filter(|s| s.enabled)
-        .map(|s| s.name.clone())
-        .collect();
     let feed_stop = stop.child_token();
     rt.spawn({
         let desk = desk.clone();
@@ -140,7 +102,7 @@ pub fn run_window(
         let feed_stop = feed_stop.clone();
         async move {
             let _ = desk.register(params).await;
-            live::feed(desk, stabilizer, controllers, feed_stop).await;
+            live::feed(desk, stabilizer, feed_stop).await;
         }
     });
     rt.spawn({

@@ -58,7 +58,6 @@ fn who(origin: &Origin) -> String {
 pub async fn feed(
     desk: DeskHandle,
     stabilizer: Option<watch::Receiver<StabilizerState>>,
-    controllers: Vec<String>,
     stop: CancellationToken,
 ) {
     let mut changes = desk.subscribe();
@@ -84,12 +83,11 @@ pub async fn feed(
                 Ok(all) => values.extend(all),
                 Err(_) => return,
             }
-            frame.controllers = Some(controllers.clone());
         }
         loop {
             match changes.try_recv() {
                 Ok(c) => {
-                    if c.param.mixer() != MixerId::Pupitre {
+                    if is_action(&c) {
                         frame.last = Some((
                             format!("{} {}", c.param, c.param.kind().display(&c.value)),
                             who(&c.origin),
@@ -166,6 +164,13 @@ pub async fn full_frame(
         camilla: Some(desk.meters().subscribe(MixerId::Camilla).borrow().clone()),
         links,
         stabilizer: stabilizer.map(|s| s.borrow().clone()),
-        controllers: None,
     })
+}
+
+/// Whether the status bar shows a change as "the action that last changed something": any
+/// mixer parameter; of pupitre's own, what a person did (not a controller plugged in, not the
+/// stabilizer following its own settings).
+fn is_action(c: &crate::desk::Change) -> bool {
+    c.param.mixer() != MixerId::Pupitre
+        || (c.origin != Origin::Stabilizer && !c.param.path().ends_with("/connected"))
 }

@@ -14,6 +14,7 @@ mod generated {
 pub use generated::*;
 
 pub mod app;
+pub mod banks;
 pub mod live;
 pub mod render;
 pub mod screen;

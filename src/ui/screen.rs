@@ -8,9 +8,11 @@ use std::time::Instant;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
+use super::banks::{Controllers, Update};
 use super::strips::{self, MeterState, UiStrip, Values};
 use super::{
-    DeskLogic, DeskWindow, LinkView, MeterData, Meters, ScaleMark, StabilizerView, StripData, Theme,
+    ControllerView, DeskLogic, DeskWindow, LinkView, MeterData, Meters, ScaleMark, StabilizerView,
+    StripData, Theme,
 };
 use crate::desk::{
     DspStatus, Intent, LinkState, MeterFrame, Op, Origin, ParamId, ParamKind, Value,
@@ -32,8 +34,6 @@ pub struct Frame {
     pub links: Vec<(String, LinkState, Option<DspStatus>)>,
     /// The stabilizer's state, when it runs.
     pub stabilizer: Option<StabilizerState>,
-    /// Connected controllers' names.
-    pub controllers: Option<Vec<String>>,
 }
 
 /// Look and language, saved between runs.
@@ -72,8 +72,9 @@ pub struct Screen {
     loudness: VecDeque<(Instant, Option<f64>, Option<f64>)>,
     stabilizer: Option<StabilizerState>,
     send: Box<dyn Fn(Intent)>,
-    on_look: Box<dyn Fn(&Look)>,
     look: Look,
+    /// The controllers: connected or not, where their banks are, which one the pages follow.
+    controllers: Controllers,
     crossfader: Option<ParamId>,
     /// Each strip's fader scale, built once (index: strip, then the master last).
     marks: Vec<ModelRc<ScaleMark>>,
@@ -93,14 +94,13 @@ fn rgb((r, g, b): (u8, u8, u8)) -> slint::Color {
 }
 
 impl Screen {
-    /// Build the screen for `strips` and `master`; `send` takes the intents touches make,
-    /// `on_look` is told when the language, theme or density change.
+    /// Build the screen for `strips` and `master`; `send` takes the intents touches make
+    /// (the language, theme and density too: they are desk settings, saved with its state).
     pub fn new(
         app: DeskWindow,
         (strips, master): (Vec<UiStrip>, Option<UiStrip>),
         look: Look,
         send: Box<dyn Fn(Intent)>,
-        on_look: Box<dyn Fn(&Look)>,
     ) -> Rc<RefCell<Screen>> {
         let n = strips.len();
         let marks = strips
@@ -146,8 +146,8 @@ impl Screen {
             loudness: VecDeque::new(),
             stabilizer: None,
             send,
-            on_look,
             look: look.clone(),
+            controllers: Controllers::default(),
             crossfader: None,
             marks,
             shown_by,
@@ -200,7 +200,7 @@ impl Screen {
             w(&|s| {
                 let mut look = s.look.clone();
                 look.language = lang.clone();
-                s.set_look(look);
+                s.choose_look(look);
             })
         });
         let w = with.clone();
@@ -208,14 +208,14 @@ impl Screen {
             w(&|s| {
                 let mut look = s.look.clone();
                 look.theme = t;
-                s.set_look(look);
+                s.choose_look(look);
             })
         });
         logic.on_density(move |d| {
             with(&|s| {
                 let mut look = s.look.clone();
                 look.density = d;
-                s.set_look(look);
+                s.choose_look(look);
             })
         });
     }
@@ -230,7 +230,74 @@ impl Screen {
         &self.look
     }
 
-    /// Switch language, theme and density (live).
+    /// The person chose a look on the screen: shown at once, and told to the desk, which
+    /// keeps it with its settings (and the web remote follows).
+    fn choose_look(&mut self, look: Look) {
+        let before = self.look.clone();
+        self.set_look(look);
+        let now = self.look.clone();
+        let language = u32::from(now.language == "fr");
+        for (path, changed, index) in [
+            ("ui/language", before.language != now.language, language),
+            (
+                "ui/theme",
+                before.theme != now.theme,
+                now.theme.clamp(0, 2) as u32,
+            ),
+            (
+                "ui/density",
+                before.density != now.density,
+                now.density.clamp(0, 2) as u32,
+            ),
+        ] {
+            if let (true, Ok(p)) = (changed, ParamId::pupitre(path)) {
+                self.send(p, Op::Set(Value::Index(index)));
+            }
+        }
+    }
+
+    /// A look setting from the desk.
+    fn look_value(&mut self, param: &ParamId, value: &Value) -> bool {
+        let (crate::desk::MixerId::Pupitre, Value::Index(i)) = (param.mixer(), value) else {
+            return false;
+        };
+        let mut look = self.look.clone();
+        let i = (*i).min(2) as i32;
+        match param.path() {
+            "ui/language" => look.language = if i == 1 { "fr" } else { "en" }.into(),
+            "ui/theme" => look.theme = i,
+            "ui/density" => look.density = i,
+            _ => return false,
+        }
+        if look != self.look {
+            self.set_look(look);
+        }
+        true
+    }
+
+    /// The controllers with banks, and which one the pages follow (see [`Controllers`]).
+    pub fn set_controllers(&mut self, controllers: Controllers) {
+        self.controllers = controllers;
+        self.refresh_controllers();
+        self.refresh_rows();
+    }
+
+    fn refresh_controllers(&self) {
+        let views: Vec<ControllerView> = self
+            .controllers
+            .status()
+            .into_iter()
+            .map(|c| ControllerView {
+                name: c.name.into(),
+                connected: c.connected,
+                on: c.on.into(),
+            })
+            .collect();
+        self.app
+            .set_controllers(ModelRc::new(VecModel::from(views)));
+    }
+
+    /// Switch language, theme and density (live), on this screen only.
     pub fn set_look(&mut self, look: Look) {
         let lang = if look.language == "fr" { "fr" } else { "en" };
         // "en" is the source language: no bundle, the strings as written.
@@ -241,11 +308,7 @@ impl Screen {
         let theme = self.app.global::<Theme>();
         theme.set_mode(look.theme.clamp(0, 2));
         theme.set_density(look.density.clamp(0, 2));
-        let changed = look != self.look;
         self.look = look;
-        if changed {
-            (self.on_look)(&self.look);
-        }
         self.refresh_rows();
     }
 
@@ -318,10 +381,35 @@ impl Screen {
             .max(1)
     }
 
+    /// Page by `delta` (0: the page size changed). A page turned by hand takes the followed
+    /// controller along to its first strip it has.
     fn turn_page(&mut self, delta: i32) {
         let pages = self.strips.len().div_ceil(self.per_page()).max(1);
         self.page = (self.page as i64 + i64::from(delta)).rem_euclid(pages as i64) as usize;
         self.refresh_rows();
+        if delta != 0 {
+            let faders: Vec<ParamId> = self
+                .visible()
+                .map(|i| self.strips[i].fader.clone())
+                .collect();
+            if let Some((param, at)) = self.controllers.bank_for_page(&faders) {
+                self.send(param, Op::Set(Value::Index(at)));
+            }
+        }
+    }
+
+    /// The followed controller banked: show the page with its first strip, if not in view.
+    fn follow_bank(&mut self) {
+        let Some(first) = self.controllers.followed_first() else {
+            return;
+        };
+        let Some(k) = self.strips.iter().position(|s| &s.fader == first) else {
+            return;
+        };
+        if !self.visible().contains(&k) {
+            self.page = k / self.per_page();
+            self.refresh_rows();
+        }
     }
 
     fn stabilizer_toggled(&mut self) {
@@ -412,6 +500,11 @@ impl Screen {
             } else {
                 SharedString::new()
             },
+            bank: if index < 0 {
+                SharedString::new()
+            } else {
+                self.controllers.on_strip(&s.fader).join(" ").into()
+            },
         }
     }
 
@@ -438,8 +531,11 @@ impl Screen {
             self.rows.set_vec(rows);
         }
         self.app.set_has_pages(pages > 1);
-        self.app
-            .set_page_label(format!("{}/{}", self.page + 1, pages).into());
+        let label = match self.controllers.followed() {
+            Some(name) => format!("{}/{} · {name}", self.page + 1, pages),
+            None => format!("{}/{}", self.page + 1, pages),
+        };
+        self.app.set_page_label(label.into());
     }
 
     fn refresh_one(&mut self, i: i32) {
@@ -468,9 +564,21 @@ impl Screen {
     /// Apply one frame from the desk.
     pub fn apply(&mut self, frame: Frame, now: Instant) {
         let mut dirty: Vec<i32> = Vec::new();
+        let (mut presence, mut banked, mut follow) = (false, false, false);
         for (p, v) in frame.values {
             if let Some(shown) = self.shown_by.get(&p) {
                 dirty.extend(shown);
+            }
+            if self.look_value(&p, &v) {
+                continue;
+            }
+            match self.controllers.apply(&p, &v) {
+                Update::None => {}
+                Update::Presence => presence = true,
+                Update::Bank(followed) => {
+                    banked = true;
+                    follow |= followed;
+                }
             }
             let crossfader = self.crossfader.as_ref() == Some(&p);
             self.values.0.insert(p, v);
@@ -506,6 +614,15 @@ impl Screen {
                     clip: m.clip(now),
                 });
             }
+        }
+        if presence || banked {
+            self.refresh_controllers();
+        }
+        if follow {
+            self.follow_bank();
+        }
+        if banked {
+            self.refresh_rows();
         }
         // Strips whose values changed, and those drawing their level history.
         dirty.extend(
@@ -553,10 +670,6 @@ impl Screen {
                 })
                 .collect();
             self.app.set_links(ModelRc::new(VecModel::from(links)));
-        }
-        if let Some(c) = frame.controllers {
-            self.app.set_controller_count(c.len() as i32);
-            self.app.set_controller_names(c.join(", ").into());
         }
         let new_state = frame.stabilizer.is_some();
         if let Some(st) = frame.stabilizer {

@@ -44,6 +44,8 @@ pub fn demo_screenshots(
             .map_err(|e| format!("fake X32: {e}"))?;
         let mut config = Config::demo(fake.local_addr());
         config.stabilizer.enabled = true;
+        // Pictures change the look on the screen only: nothing to save.
+        config.state = crate::config::StateConfig::Nowhere;
         let service = Service::start(&config, stop.clone()).map_err(|e| e.to_string())?;
         let mut link = service.desk().link_status(MixerId::X32);
         let online = tokio::time::timeout(
@@ -66,7 +68,6 @@ pub fn demo_screenshots(
         app.clone_strong(),
         layout,
         Look::default(),
-        Box::new(|_| {}),
         Box::new(|_| {}),
     );
     let stabilizer = service.stabilizer();

@@ -4,10 +4,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn pupitre(args: &[&str]) -> Output {
+    // What the runs remember stays in the build folder, never in the user's home.
+    let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-state");
     Command::new(env!("CARGO_BIN_EXE_pupitre"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("RUST_LOG")
+        .env("XDG_STATE_HOME", &state)
+        .env_remove("STATE_DIRECTORY")
         .output()
         .expect("the pupitre binary runs")
 }

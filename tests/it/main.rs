@@ -6,6 +6,7 @@ mod cli;
 mod learn;
 mod midi_net;
 mod stabilizer;
+mod state;
 mod support;
 mod surfaces;
 mod ui;

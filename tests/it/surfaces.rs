@@ -91,7 +91,8 @@ async fn numark_over_network_midi_drives_the_x32_and_leds_follow_without_echo() 
         dir.path("pupitre.toml"),
         format!(
             "[mixers.x32]\naddress = \"{}\"\nstrips = [\"ch/01-04\", \"bus/01-02\", \"main/st\"]\n\n\
-             [[surfaces]]\nname = \"mixtrack\"\nmapping = \"mixtrack.toml\"\n",
+             [[surfaces]]\nname = \"mixtrack\"\nmapping = \"mixtrack.toml\"\n\n\
+             [state]\ndir = \"state\"\n",
             fake.local_addr()
         ),
     )
@@ -214,8 +215,26 @@ async fn replug_resends_init_and_the_whole_feedback_state_and_banks_page() {
     };
     let task = tokio::spawn(surface::run(spec, port, desk.clone(), stop.clone()));
 
+    let param = |s: &str| pupitre::desk::ParamId::parse(s).unwrap();
+    let connected = param("pupitre:surface/mini/connected");
+    let bank = param("pupitre:surface/mini/bank");
+    let desk_holds = |p: pupitre::desk::ParamId, want: u32| {
+        let desk = desk.clone();
+        async move {
+            while desk.get(&p).await.unwrap() != Some(pupitre::desk::Value::Index(want)) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
     for round in 0..2 {
         dev.connect("mem").await.unwrap();
+        // The desk (and the screen's status bar through it) knows the controller is there.
+        within(
+            1.0,
+            "connected on the desk",
+            desk_holds(connected.clone(), 1),
+        )
+        .await;
         let got = drain(&mut dev, Duration::from_millis(400)).await;
         assert_eq!(
             got.first(),
@@ -229,6 +248,12 @@ async fn replug_resends_init_and_the_whole_feedback_state_and_banks_page() {
         let leds = got.iter().filter(|m| m[0] == 0x90 && m[1] < 8).count();
         assert_eq!((rings, leds), (8, 8), "round {round}: {got:02X?}");
         dev.disconnect().await.unwrap();
+        within(
+            1.0,
+            "unplugged on the desk",
+            desk_holds(connected.clone(), 0),
+        )
+        .await;
     }
 
     dev.connect("mem").await.unwrap();
@@ -254,6 +279,32 @@ async fn replug_resends_init_and_the_whole_feedback_state_and_banks_page() {
         2.0,
         "knob 1 on channel 9",
         fake_holds(&fake, "/ch/09/mix/fader", 1.0),
+    )
+    .await;
+    // The bank is on the desk for the screen to follow…
+    within(1.0, "the bank on the desk", desk_holds(bank.clone(), 8)).await;
+    // …and the screen paging back moves the controller: its rings show channels 1–8 again,
+    // and knob 2 drives channel 2.
+    drain(&mut dev, Duration::from_millis(200)).await;
+    desk.send(pupitre::desk::Intent {
+        param: bank.clone(),
+        op: pupitre::desk::Op::Set(pupitre::desk::Value::Index(0)),
+        origin: Origin::Ui,
+    })
+    .await
+    .unwrap();
+    let back = drain(&mut dev, Duration::from_millis(300)).await;
+    let ch2 = float_of(fake.get("/ch/02/mix/fader")).unwrap();
+    let ring = (f64::from(ch2) * 127.0).round() as u8;
+    assert!(
+        back.contains(&vec![0xBA, 2, ring]),
+        "ch 2 at {ch2}: {back:02X?}"
+    );
+    dev.send(&[0xBA, 2, 0]).await.unwrap();
+    within(
+        2.0,
+        "knob 2 on channel 2",
+        fake_holds(&fake, "/ch/02/mix/fader", 0.0),
     )
     .await;
     stop.cancel();

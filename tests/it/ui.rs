@@ -11,7 +11,7 @@ use i_slint_backend_testing::{ElementHandle, ElementRoot, TestingBackend, Testin
 use pupitre::config::Config;
 use pupitre::desk::{Intent, Normalized, Op, Origin, ParamId, ParamKind, Value};
 use pupitre::ui::{strips, DeskWindow, Frame, Look, Screen};
-use slint::{ComponentHandle, PhysicalSize};
+use slint::{ComponentHandle, Model, PhysicalSize};
 
 fn init() {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
@@ -35,7 +35,6 @@ fn screen(look: Look) -> (DeskWindow, Rc<RefCell<Screen>>, Sent) {
         strips::from_config(&config),
         look,
         Box::new(move |i| log.borrow_mut().push(i)),
-        Box::new(|_| {}),
     );
     app.window().set_size(PhysicalSize::new(1280, 720));
     app.show().unwrap();
@@ -113,7 +112,7 @@ fn a_change_from_the_desk_moves_the_fader_and_lights_mute_and_solo() {
 
 #[test]
 fn the_language_switches_live() {
-    let (app, screen, _sent) = screen(Look::default());
+    let (app, screen, sent) = screen(Look::default());
     let count = |label: &str| ElementHandle::find_by_accessible_label(&app, label).count();
     assert!(count("MUTE") > 0);
     assert_eq!(count("MUET"), 0);
@@ -122,11 +121,106 @@ fn the_language_switches_live() {
     screen.borrow_mut().set_look(look);
     assert!(count("MUET") > 0, "French labels");
     assert_eq!(count("MUTE"), 0);
-    // Through the settings panel too.
+    // Through the settings panel too: shown at once, and told to the desk, which keeps it.
     app.set_settings_open(true);
     one(&app, "language en").invoke_accessible_default_action();
     assert!(count("MUTE") > 0);
     assert_eq!(screen.borrow().look().language, "en");
+    let last = sent.borrow().last().cloned().expect("an intent");
+    assert_eq!(last.param, p("pupitre:ui/language"));
+    assert_eq!(last.op, Op::Set(Value::Index(0)));
+    one(&app, "theme light").invoke_accessible_default_action();
+    let last = sent.borrow().last().cloned().expect("an intent");
+    assert_eq!(last.param, p("pupitre:ui/theme"));
+    assert_eq!(last.op, Op::Set(Value::Index(1)));
+    // The desk's value (restored at start, or set from elsewhere) switches it too, without
+    // being sent back.
+    let before = sent.borrow().len();
+    screen.borrow_mut().apply(
+        Frame {
+            values: vec![(p("pupitre:ui/language"), Value::Index(1))],
+            ..Frame::default()
+        },
+        Instant::now(),
+    );
+    assert!(count("MUET") > 0);
+    assert_eq!(sent.borrow().len(), before);
+}
+
+#[test]
+fn the_pages_follow_the_controllers_bank_and_move_it() {
+    use pupitre::config::FollowBank;
+    use pupitre::desk::Strip;
+    use pupitre::mapping::Banks;
+    use pupitre::ui::banks::Controllers;
+    let (app, screen, sent) = screen(Look::default());
+    // 800 px: a few strips a page.
+    app.window().set_size(PhysicalSize::new(800, 480));
+    let xtouch = Banks {
+        strips: 8,
+        channels: [
+            Strip::parse_range("ch/01-32").unwrap(),
+            Strip::parse_range("bus/01-16").unwrap(),
+        ]
+        .concat(),
+    };
+    screen.borrow_mut().set_controllers(Controllers::new(
+        &[("xtouch".into(), xtouch)],
+        &FollowBank::Auto,
+    ));
+    let faders = |app: &DeskWindow| -> Vec<String> {
+        app.root_element()
+            .query_descendants()
+            .match_accessible_role(i_slint_backend_testing::AccessibleRole::Slider)
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .filter(|l| l.starts_with("fader "))
+            .collect()
+    };
+    assert!(faders(&app).contains(&"fader Ch 01".to_string()));
+    // The X-Touch banks to bus 1 (position 32): the screen turns to the page showing it, and
+    // marks the strips under the X-Touch's faders.
+    screen.borrow_mut().apply(
+        Frame {
+            values: vec![
+                (p("pupitre:surface/xtouch/bank"), Value::Index(32)),
+                (p("pupitre:surface/xtouch/connected"), Value::Index(1)),
+            ],
+            ..Frame::default()
+        },
+        Instant::now(),
+    );
+    let shown = faders(&app);
+    assert!(shown.contains(&"fader Bus 01".to_string()), "{shown:?}");
+    assert!(!shown.contains(&"fader Ch 01".to_string()), "{shown:?}");
+    let marked = one(&app, "strip Bus 01").accessible_description();
+    assert_eq!(marked.as_deref(), Some("xtouch"));
+    assert!(
+        app.get_page_label().ends_with("· xtouch"),
+        "{}",
+        app.get_page_label()
+    );
+    let status = app.get_controllers();
+    assert_eq!(status.row_count(), 1);
+    let c = status.row_data(0).unwrap();
+    assert!(c.connected);
+    assert_eq!(c.on.as_str(), "Bus 01–Bus 08");
+    // Paging on the screen moves the X-Touch to the new page's first strip it has.
+    let before = sent.borrow().len();
+    one(&app, "page previous").invoke_accessible_default_action();
+    let moved: Vec<Intent> = sent.borrow()[before..].to_vec();
+    let [bank] = moved.as_slice() else {
+        panic!("{moved:?}")
+    };
+    assert_eq!(bank.param, p("pupitre:surface/xtouch/bank"));
+    assert_eq!(bank.origin, Origin::Ui);
+    let Op::Set(Value::Index(at)) = bank.op else {
+        panic!("{bank:?}")
+    };
+    assert!(at < 32, "{at}");
+    let first = faders(&app)[0].clone();
+    assert_eq!(first, format!("fader Ch {:02}", at + 1));
 }
 
 #[test]
@@ -190,6 +284,7 @@ fn demo_frame() -> Frame {
         ParamKind::Fader.from_db(Db::ZERO).unwrap(),
     ));
     values.push((p("x32:/main/st/mix/on"), Value::Index(1)));
+    values.push((p("pupitre:surface/mixtrack/connected"), Value::Index(1)));
     let mut x32 = MeterFrame::empty(MixerId::X32);
     for n in 1..=16u8 {
         let db = Db::new_lossy(-40.0 + f64::from(n) * 2.5);
@@ -218,7 +313,6 @@ fn demo_frame() -> Frame {
         x32: Some(x32),
         stabilizer: Some(stabilizer),
         links: vec![("X32".into(), pupitre::desk::LinkState::Online, None)],
-        controllers: Some(vec!["mixtrack".into()]),
         last: Some(("x32:/ch/01/mix/fader -2.5 dB".into(), "mixtrack".into())),
         ..Frame::default()
     }
@@ -233,7 +327,22 @@ fn shots_dir() -> PathBuf {
 #[test]
 fn screenshots_at_every_size_theme_and_language() {
     let (app, screen, _sent) = screen(Look::default());
-    screen.borrow_mut().apply(demo_frame(), Instant::now());
+    // An X-Touch on channels 1–8, beside the demo's deck.
+    let xtouch = pupitre::mapping::Banks {
+        strips: 8,
+        channels: pupitre::desk::Strip::parse_range("ch/01-32").unwrap(),
+    };
+    screen
+        .borrow_mut()
+        .set_controllers(pupitre::ui::banks::Controllers::new(
+            &[("xtouch".into(), xtouch)],
+            &pupitre::config::FollowBank::Auto,
+        ));
+    let mut frame = demo_frame();
+    frame
+        .values
+        .push((p("pupitre:surface/xtouch/connected"), Value::Index(1)));
+    screen.borrow_mut().apply(frame, Instant::now());
     let dir = shots_dir();
     let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ui");
     let mut compared = 0;
@@ -311,4 +420,45 @@ fn the_crossfader_and_the_leveler_profile_send_intents() {
     let last = sent.borrow().last().cloned().unwrap();
     assert_eq!(last.param, p("pupitre:stabilizer/preset"));
     assert_eq!(last.op, Op::Set(Value::Index(2)));
+}
+
+/// Every text the screen shows has its French: each `@tr("…")` in the .slint files is a
+/// msgid with a non-empty msgstr in `ui/lang/fr/LC_MESSAGES/pupitre.po`.
+#[test]
+fn the_french_translation_is_complete() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let po = std::fs::read_to_string(root.join("ui/lang/fr/LC_MESSAGES/pupitre.po")).unwrap();
+    let translated: std::collections::HashSet<String> = po
+        .split("\n\n")
+        .filter_map(|entry| {
+            let id = entry.lines().find_map(|l| l.strip_prefix("msgid \""))?;
+            let text = entry.lines().find_map(|l| {
+                l.strip_prefix("msgstr \"")
+                    .or_else(|| l.strip_prefix("msgstr[0] \""))
+            })?;
+            (text.len() > 1).then(|| id.trim_end_matches('"').to_string())
+        })
+        .collect();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for file in ["ui/desk.slint", "ui/widgets.slint"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for (at, _) in text.match_indices("@tr(\"") {
+            let rest = &text[at + 5..];
+            let mut end = 0;
+            let bytes = rest.as_bytes();
+            while end < bytes.len()
+                && !(bytes[end] == b'"' && (end == 0 || bytes[end - 1] != b'\\'))
+            {
+                end += 1;
+            }
+            let id = &rest[..end];
+            seen += 1;
+            if !translated.contains(id) {
+                missing.push(id.to_string());
+            }
+        }
+    }
+    assert!(seen > 40, "found only {seen} texts");
+    assert!(missing.is_empty(), "no French for {missing:?}");
 }
