@@ -92,25 +92,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         .await
         .with_context(|| format!("cannot start the fake X32 on {}", options.bind))?;
     let addr = fake.local_addr();
-
-    let deck = UdpSocket::bind("127.0.0.1:0")
-        .await
-        .context("cannot open the demo deck's socket")?;
-    let deck_addr = deck.local_addr()?;
-    let listen = std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .context("cannot find a free port for the demo deck")?;
-    let text = MIXTRACK.replace(
-        "input = \"Mixtrack Pro 3\"",
-        &format!("network = {{ listen = \"{listen}\", peer = \"{deck_addr}\" }}"),
-    );
-    let mapping = Mapping::parse(&text, Path::new("mappings/numark-mixtrack-pro-3.toml"))
-        .map_err(|e| anyhow!("{e}"))?;
-    let spec = SurfaceSpec {
-        name: "mixtrack".into(),
-        mapping,
-        path: None,
-    };
+    let (spec, deck) = scripted_mixtrack().await?;
     let mut config = Config::demo(addr);
     // The stabilizer rides the livestream matrix towards −16 LUFS.
     config.stabilizer.enabled = true;
@@ -148,7 +130,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         });
     }
     tokio::spawn(engineer_at_the_console(fake, stop.clone()));
-    tokio::spawn(scripted_deck(deck, listen, stop.clone()));
+    tokio::spawn(deck.play(stop.clone()));
     if camilla.is_some() {
         tokio::spawn(tone_rider(desk.clone(), stop.clone()));
     }
@@ -202,8 +184,50 @@ async fn engineer_at_the_console(fake: FakeX32, stop: CancellationToken) {
     drop(fake);
 }
 
-/// A Numark Mixtrack Pro 3, scripted: its jog wheel trims the stream bus (bus 1) in bursts of
-/// ticks, and it reports the LEDs pupitre lights on it.
+/// The demo's Numark Mixtrack Pro 3 over network MIDI on loopback: the surface for the service,
+/// and the deck's side, to [`ScriptedDeck::play`].
+pub async fn scripted_mixtrack() -> Result<(SurfaceSpec, ScriptedDeck)> {
+    let deck = UdpSocket::bind("127.0.0.1:0")
+        .await
+        .context("cannot open the demo deck's socket")?;
+    let deck_addr = deck.local_addr()?;
+    let listen = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .context("cannot find a free port for the demo deck")?;
+    let text = MIXTRACK.replace(
+        "input = \"Mixtrack Pro 3\"",
+        &format!("network = {{ listen = \"{listen}\", peer = \"{deck_addr}\" }}"),
+    );
+    let mapping = Mapping::parse(&text, Path::new("mappings/numark-mixtrack-pro-3.toml"))
+        .map_err(|e| anyhow!("{e}"))?;
+    let spec = SurfaceSpec {
+        name: "mixtrack".into(),
+        mapping,
+        path: None,
+    };
+    Ok((
+        spec,
+        ScriptedDeck {
+            socket: deck,
+            pupitre: listen,
+        },
+    ))
+}
+
+/// The deck's side of the demo's Mixtrack.
+pub struct ScriptedDeck {
+    socket: UdpSocket,
+    pupitre: std::net::SocketAddr,
+}
+
+impl ScriptedDeck {
+    /// Play until `stop`: the jog wheel trims the stream bus (bus 1) in bursts of ticks, and the
+    /// LEDs pupitre lights on the deck are logged.
+    pub async fn play(self, stop: CancellationToken) {
+        scripted_deck(self.socket, self.pupitre, stop).await
+    }
+}
+
 async fn scripted_deck(deck: UdpSocket, pupitre: std::net::SocketAddr, stop: CancellationToken) {
     let mut leds: HashMap<(u8, u8), u8> = HashMap::new();
     let mut buf = vec![0u8; 2048];

@@ -46,7 +46,13 @@ pub fn demo_screenshots(
         config.stabilizer.enabled = true;
         // Pictures change the look on the screen only: nothing to save.
         config.state = crate::config::StateConfig::Nowhere;
-        let service = Service::start(&config, stop.clone()).map_err(|e| e.to_string())?;
+        // The demo's deck, so the status bar shows a controller and what it last did.
+        let (deck, player) = crate::demo::scripted_mixtrack()
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(player.play(stop.clone()));
+        let service =
+            Service::start_with(&config, stop.clone(), vec![deck]).map_err(|e| e.to_string())?;
         let mut link = service.desk().link_status(MixerId::X32);
         let online = tokio::time::timeout(
             Duration::from_secs(5),
