@@ -334,6 +334,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     config.state = pupitre::config::StateConfig::Dir(dir);
                 }
                 let service = pupitre::service::Service::start(&config, stop.clone())?;
+                pupitre::notify::ready("desk running");
+                tokio::spawn(pupitre::notify::watchdog(
+                    service.desk().clone(),
+                    stop.clone(),
+                ));
                 let mut shown = Err("running headless (--headless or [ui] headless)".to_string());
                 if !headless && !config.ui.headless {
                     let inputs = pupitre::ui::app::UiInputs {
@@ -353,7 +358,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     info!("{why}");
                     stop.cancelled().await;
                 }
-                service.shutdown(Duration::from_secs(2)).await;
+                // Within systemd's patience and the 2 s a stop should take: links flush their
+                // pending writes, the settings are saved, the mixers are left as they are.
+                service.shutdown(Duration::from_millis(1500)).await;
+                info!("stopped");
             }
             Command::Demo {
                 bind,
@@ -681,5 +689,6 @@ async fn stop_on_signal(stop: CancellationToken) {
         let _ = tokio::signal::ctrl_c().await;
     }
     info!("stopping");
+    pupitre::notify::stopping();
     stop.cancel();
 }

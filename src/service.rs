@@ -130,7 +130,7 @@ impl Service {
         for (spec, port_spec) in surfaces {
             info!(surface = %spec.name, device = %spec.mapping.device.name, port = %port_spec, "surface starting");
             let token = stop.child_token();
-            let port = midi::open(port_spec, token.clone());
+            let port = port_spec.open(token.clone());
             tasks.spawn(surface::run(spec, port, handle.clone(), token));
         }
         Ok(Service {
@@ -226,15 +226,44 @@ fn stabilizer_setup(config: &Config) -> StabilizerSetup {
     }
 }
 
+/// Where a mapping's device is.
+enum DeviceLink {
+    /// A MIDI port or network MIDI.
+    Midi(PortSpec),
+    /// The GPIO header.
+    Gpio(crate::gpio::GpioLayout),
+}
+
+impl std::fmt::Display for DeviceLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceLink::Midi(spec) => spec.fmt(f),
+            DeviceLink::Gpio(layout) => write!(f, "GPIO pins {:?}", layout.pins()),
+        }
+    }
+}
+
+impl DeviceLink {
+    fn open(self, stop: CancellationToken) -> midi::MidiPort {
+        match self {
+            DeviceLink::Midi(spec) => midi::open(spec, stop),
+            DeviceLink::Gpio(layout) => crate::gpio::open(layout, stop),
+        }
+    }
+}
+
 /// How to open a mapping's device.
-fn port_spec(t: &Transport) -> Result<PortSpec> {
+fn port_spec(t: &Transport) -> Result<DeviceLink> {
     Ok(match t {
-        Transport::Port { input, output } => PortSpec::Midi {
+        Transport::Port { input, output } => DeviceLink::Midi(PortSpec::Midi {
             input: NamePattern::new(input).map_err(|e| anyhow!("input port pattern: {e}"))?,
             output: Some(
                 NamePattern::new(output).map_err(|e| anyhow!("output port pattern: {e}"))?,
             ),
-        },
-        Transport::Network { listen, peer } => PortSpec::Network(NetSettings::new(*listen, *peer)),
+        }),
+        Transport::Network { listen, peer } => {
+            DeviceLink::Midi(PortSpec::Network(NetSettings::new(*listen, *peer)))
+        }
+        Transport::Gpio(layout) => DeviceLink::Gpio(layout.clone()),
     })
 }

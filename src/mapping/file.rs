@@ -27,6 +27,7 @@ pub(super) struct DeviceFile {
     pub input: Option<Spanned<String>>,
     pub output: Option<Spanned<String>>,
     pub network: Option<Spanned<NetworkFile>>,
+    pub gpio: Option<Spanned<bool>>,
     #[serde(default)]
     pub init: Vec<Spanned<String>>,
     pub feedback_rate: Option<Spanned<i64>>,
@@ -85,6 +86,14 @@ pub(super) struct SourceFile {
     pub fourteen_bit: bool,
     #[serde(default)]
     pub program_change: bool,
+    pub gpio: Option<Spanned<String>>,
+    pub a: Option<Spanned<i64>>,
+    pub b: Option<Spanned<i64>>,
+    pub pin: Option<Spanned<i64>>,
+    pub steps_per_detent: Option<Spanned<i64>>,
+    pub pull: Option<Spanned<String>>,
+    pub long_press_ms: Option<Spanned<i64>>,
+    pub debounce_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]

@@ -271,6 +271,8 @@ pub enum Transport {
         /// Where the device (or its bridge) listens.
         peer: std::net::SocketAddr,
     },
+    /// The Raspberry Pi's GPIO header: these encoders, buttons and LEDs.
+    Gpio(crate::gpio::GpioLayout),
 }
 
 /// The device section.

@@ -274,6 +274,29 @@ proptest! {
     }
 
     #[test]
+    fn mutated_gpio_files_never_panic(pos in 0usize..2000, byte in 32u8..127, cut in proptest::bool::ANY) {
+        let text = std::fs::read_to_string(root().join("mappings/pi-encoders.toml")).unwrap();
+        let mut bytes = text.into_bytes();
+        let p = pos % bytes.len();
+        if cut { bytes.truncate(p) } else { bytes[p] = byte }
+        if let Ok(t) = String::from_utf8(bytes) {
+            let _ = Mapping::parse(&t, Path::new("x.toml"));
+        }
+    }
+
+    /// Any numbers in a gpio source: a mapping, or errors with their place; never a panic.
+    #[test]
+    fn any_gpio_numbers_are_checked(a in -5i64..40, b in -5i64..40, steps in -1i64..6, pin in -2i64..35, long in -10i64..20_000) {
+        let text = format!(
+            "[device]\nname = \"p\"\ngpio = true\n[[control]]\nsource = {{ gpio = \"encoder\", a = {a}, b = {b}, steps_per_detent = {steps} }}\ntarget = \"x32:/ch/01/mix/fader\"\n\
+             [[control]]\nsource = {{ gpio = \"button\", pin = {pin}, long_press_ms = {long} }}\ntarget = \"x32:/ch/01/mix/on\"\n"
+        );
+        if let Err(e) = Mapping::parse(&text, Path::new("x.toml")) {
+            prop_assert!(e.to_string().starts_with("x.toml:"), "{}", e);
+        }
+    }
+
+    #[test]
     fn mutated_shipped_files_never_panic(pos in 0usize..4000, byte in 32u8..127, cut in proptest::bool::ANY) {
         let text = std::fs::read_to_string(root().join("mappings/behringer-x-touch-mcu.toml")).unwrap();
         let mut bytes = text.into_bytes();
@@ -283,4 +306,133 @@ proptest! {
             let _ = Mapping::parse(&t, Path::new("x.toml"));
         }
     }
+}
+
+#[test]
+fn pi_encoders_compile_to_a_pin_layout_and_private_sources() {
+    use crate::gpio::{ButtonPin, EncoderPins, GpioLayout, Pull, StepMode};
+    use std::time::Duration;
+    let m = shipped("pi-encoders.toml");
+    let Transport::Gpio(layout) = &m.device.transport else {
+        panic!("{:?}", m.device.transport)
+    };
+    assert_eq!(
+        *layout,
+        GpioLayout {
+            encoders: vec![
+                EncoderPins {
+                    a: 5,
+                    b: 6,
+                    mode: StepMode::Full,
+                    pull: Pull::Up
+                },
+                EncoderPins {
+                    a: 17,
+                    b: 27,
+                    mode: StepMode::Full,
+                    pull: Pull::Up
+                },
+            ],
+            buttons: vec![ButtonPin {
+                pin: 22,
+                pull: Pull::Up,
+                debounce: Duration::from_millis(10),
+                long_press: Duration::from_millis(600),
+            }],
+            lamps: vec![23],
+        }
+    );
+    let by_name = |n: &str| m.controls.iter().find(|c| c.name == n).unwrap();
+    let volume = by_name("main volume");
+    assert_eq!(
+        volume.source,
+        Source::Cc {
+            channel: ch(1),
+            cc: 17
+        }
+    );
+    assert_eq!(
+        volume.character,
+        Character::Relative(Encoding::TwosComplement)
+    );
+    assert_eq!(volume.feedback, Feedback::None);
+    // Short presses on channel 3, long presses on channel 4, the lamp on channel 5.
+    assert_eq!(
+        by_name("main mute").source,
+        Source::Note {
+            channel: ch(3),
+            note: 22
+        }
+    );
+    assert_eq!(
+        by_name("leveler on/off").source,
+        Source::Note {
+            channel: ch(4),
+            note: 22
+        }
+    );
+    let lamp = by_name("mute lamp");
+    assert_eq!(
+        lamp.source,
+        Source::Note {
+            channel: ch(5),
+            note: 23
+        }
+    );
+    assert_eq!(
+        lamp.feedback,
+        Feedback::Led {
+            on: 127,
+            off: 0,
+            at: None
+        }
+    );
+}
+
+#[test]
+fn gpio_and_midi_do_not_mix() {
+    let errors = |text: &str| match Mapping::parse(text, Path::new("m.toml")) {
+        Ok(_) => panic!("loaded: {text}"),
+        Err(e) => e.to_string(),
+    };
+    let midi = "[device]\nname = \"d\"\ninput = \"x\"\n";
+    assert_eq!(
+        errors(&format!("{midi}[[control]]\nsource = {{ gpio = \"button\", pin = 4 }}\ntarget = \"x32:/ch/01/mix/on\"\n")),
+        "m.toml:5:10: gpio sources need the device to be the GPIO header: [device] gpio = true"
+    );
+    assert_eq!(
+        errors(&format!("{midi}[[control]]\nsource = {{ note = 4, pin = 4 }}\ntarget = \"x32:/ch/01/mix/on\"\n")),
+        "m.toml:5:10: a, b, pin, steps_per_detent, pull, long_press_ms and debounce_ms are for gpio sources"
+    );
+    assert_eq!(
+        errors("[device]\nname = \"d\"\ngpio = true\ninput = \"x\"\n"),
+        "m.toml:3:8: a device is the GPIO header (gpio = true) or a MIDI device (input, network), not both"
+    );
+    let gpio = "[device]\nname = \"d\"\ngpio = true\n";
+    assert_eq!(
+        errors(&format!("{gpio}[[control]]\nsource = {{ gpio = \"button\", pin = 4 }}\ntarget = \"x32:/ch/01/mix/on\"\nfeedback = \"auto\"\n")),
+        "m.toml:7:12: GPIO encoders and buttons have no light of their own; add a control with \
+         source = { gpio = \"led\", pin = N } for a lamp"
+    );
+    // One encoder in two layers is fine; the same pins set up two ways is not.
+    let twice = format!(
+        "{gpio}[[control]]\nsource = {{ gpio = \"encoder\", a = 1, b = 2 }}\ntarget = \"x32:/ch/01/mix/fader\"\n\
+         [[control]]\nsource = {{ gpio = \"encoder\", a = 1, b = 2 }}\ntarget = \"x32:/ch/02/mix/fader\"\nlayer = \"shift\"\n"
+    );
+    assert!(Mapping::parse(&twice, Path::new("m.toml")).is_ok());
+    assert_eq!(
+        errors(&format!(
+            "{gpio}[[control]]\nsource = {{ gpio = \"encoder\", a = 1, b = 2 }}\ntarget = \"x32:/ch/01/mix/fader\"\n\
+             [[control]]\nsource = {{ gpio = \"encoder\", a = 1, b = 2, steps_per_detent = 2 }}\ntarget = \"x32:/ch/02/mix/fader\"\nlayer = \"shift\"\n"
+        )),
+        "m.toml:7:1: GPIO 1 is set up differently on line 4 (pins, pull, steps, debounce and long_press_ms must agree)"
+    );
+    // The same encoder twice in one layer names the encoder, not its private MIDI address.
+    assert_eq!(
+        errors(&format!(
+            "{gpio}[[control]]\nname = \"a\"\nsource = {{ gpio = \"encoder\", a = 1, b = 2 }}\ntarget = \"x32:/ch/01/mix/fader\"\n\
+             [[control]]\nname = \"b\"\nsource = {{ gpio = \"encoder\", a = 1, b = 2 }}\ntarget = \"x32:/ch/02/mix/fader\"\n"
+        )),
+        "m.toml:8:1: the encoder on GPIO 1 is used by both \"a\" (line 4) and \"b\" in the base layer"
+    );
 }

@@ -3,7 +3,10 @@
 
 mod camilla;
 mod cli;
+mod gpio;
 mod learn;
+#[cfg(unix)]
+mod lifecycle;
 mod midi_net;
 mod stabilizer;
 mod state;

@@ -18,8 +18,10 @@ use super::model::{
 use crate::desk::{Normalized, ParamId, Strip};
 use crate::tomlfile::Diagnostics;
 
+mod gpio;
 mod outputs;
 
+use gpio::{GpioKind, GpioSources};
 use outputs::{display, feedback, meter};
 
 /// Feedback messages per control per second unless the file says otherwise.
@@ -38,13 +40,21 @@ pub(super) fn channel(v: Option<&Spanned<i64>>, d: &mut Diagnostics) -> Option<C
 }
 
 pub(super) fn build(file: MappingFile, d: &mut Diagnostics) -> Option<Mapping> {
-    let device = device(file.device, d);
+    let mut device = device(file.device, d);
     let banks = file.banks.and_then(|b| banks(b, d));
+    let mut gpio = device
+        .as_ref()
+        .is_some_and(|dev| matches!(dev.transport, Transport::Gpio(_)))
+        .then(GpioSources::default);
     let mut controls = Vec::new();
     for c in file.controls {
-        controls.extend(control(c, banks.as_ref(), d));
+        controls.extend(control(c, banks.as_ref(), gpio.as_mut(), d));
     }
-    check_overlaps(&controls, d);
+    let is_gpio = gpio.is_some();
+    if let (Some(g), Some(dev)) = (gpio, device.as_mut()) {
+        dev.transport = Transport::Gpio(g.finish());
+    }
+    check_overlaps(&controls, is_gpio, d);
     let strips_default = banks.as_ref().map_or(8, |b| b.strips);
     let displays = file
         .displays
@@ -68,6 +78,35 @@ pub(super) fn build(file: MappingFile, d: &mut Diagnostics) -> Option<Mapping> {
 fn device(dev: Spanned<DeviceFile>, d: &mut Diagnostics) -> Option<Device> {
     let span = dev.span();
     let dev = dev.into_inner();
+    let gpio = dev.gpio.as_ref().filter(|g| *g.get_ref());
+    if let Some(g) = dev.gpio.as_ref().filter(|g| !*g.get_ref()) {
+        d.at(
+            g.span(),
+            "gpio = false says nothing; leave it out, or set input or network",
+        );
+    }
+    if let Some(g) = gpio {
+        if dev.input.is_some() || dev.output.is_some() || dev.network.is_some() {
+            d.at(
+                g.span(),
+                "a device is the GPIO header (gpio = true) or a MIDI device (input, network), \
+                 not both",
+            );
+            return None;
+        }
+        if let Some(first) = dev.init.first() {
+            d.at(
+                first.span(),
+                "init messages are for MIDI devices; the GPIO header has none",
+            );
+        }
+        return Some(Device {
+            name: dev.name,
+            transport: Transport::Gpio(crate::gpio::GpioLayout::default()),
+            init: Vec::new(),
+            feedback_rate: DEFAULT_FEEDBACK_RATE,
+        });
+    }
     let transport = match (&dev.input, &dev.network) {
         (Some(_), Some(n)) => {
             d.at(
@@ -79,8 +118,8 @@ fn device(dev: Spanned<DeviceFile>, d: &mut Diagnostics) -> Option<Device> {
         (None, None) => {
             d.at(
                 span,
-                "the device needs input = \"port name\" (a MIDI port) or network = { listen = \
-                 \"127.0.0.1:21928\", peer = \"127.0.0.1:21929\" }",
+                "the device needs input = \"port name\" (a MIDI port), network = { listen = \
+                 \"127.0.0.1:21928\", peer = \"127.0.0.1:21929\" } or gpio = true (the Pi's header)",
             );
             None
         }
@@ -369,7 +408,12 @@ fn action(s: &Spanned<String>, d: &mut Diagnostics) -> Option<Action> {
     Some(a)
 }
 
-fn control(c: Spanned<ControlFile>, banks: Option<&Banks>, d: &mut Diagnostics) -> Vec<Control> {
+fn control(
+    c: Spanned<ControlFile>,
+    banks: Option<&Banks>,
+    gpio: Option<&mut GpioSources>,
+    d: &mut Diagnostics,
+) -> Vec<Control> {
     let span = c.span();
     let line = d.line_of(span.start);
     let f = c.into_inner();
@@ -381,8 +425,81 @@ fn control(c: Spanned<ControlFile>, banks: Option<&Banks>, d: &mut Diagnostics) 
         .strip
         .as_ref()
         .map_or(Some(1), |s| int(s, 1..33, "strip", d));
-    let source = source(&f.source, d);
+    let gpio_keys = {
+        let s = f.source.get_ref();
+        s.a.is_some()
+            || s.b.is_some()
+            || s.pin.is_some()
+            || s.steps_per_detent.is_some()
+            || s.pull.is_some()
+            || s.long_press_ms.is_some()
+            || s.debounce_ms.is_some()
+    };
+    let (source, gpio_kind) = match (gpio, f.source.get_ref().gpio.is_some()) {
+        (Some(g), true) => match g.source(&f.source, line, d) {
+            Some((s, k)) => (Some(s), Some(k)),
+            None => (None, None),
+        },
+        (Some(_), false) => {
+            d.at(
+                f.source.span(),
+                "this device is the GPIO header: sources are { gpio = \"encoder\", a = 17, \
+                 b = 27 }, { gpio = \"button\", pin = 22 }, { gpio = \"long-press\", pin = 22 } \
+                 or { gpio = \"led\", pin = 23 }",
+            );
+            (None, None)
+        }
+        (None, true) => {
+            d.at(
+                f.source.span(),
+                "gpio sources need the device to be the GPIO header: [device] gpio = true",
+            );
+            (None, None)
+        }
+        (None, false) => {
+            if gpio_keys {
+                d.at(
+                    f.source.span(),
+                    "a, b, pin, steps_per_detent, pull, long_press_ms and debounce_ms are for \
+                     gpio sources",
+                );
+            }
+            (source(&f.source, d), None)
+        }
+    };
+    if let Some(kind) = gpio_kind {
+        if let Some(c) = &f.character {
+            d.at(
+                c.span(),
+                "a gpio source's character follows from what it is; leave character out",
+            );
+        }
+        if let Some(fb) = &f.feedback {
+            d.at(
+                fb.span(),
+                "GPIO encoders and buttons have no light of their own; add a control with \
+                 source = { gpio = \"led\", pin = N } for a lamp",
+            );
+        }
+        if repeat.is_some_and(|r| r > 1) {
+            d.at(
+                span.clone(),
+                "repeat does not apply to gpio sources; write one control per encoder or button",
+            );
+        }
+        if let Some(m) = &f.motor {
+            d.at(m.span(), "motor applies to motor faders, not GPIO");
+        }
+        if kind == GpioKind::Led && f.action.is_some() {
+            d.at(
+                span.clone(),
+                "an LED shows a target's state; give it target = \"…\", not an action",
+            );
+        }
+    }
     let character = match f.character.as_ref().map(|c| *c.get_ref()) {
+        _ if gpio_kind == Some(GpioKind::Encoder) => Character::Relative(Encoding::TwosComplement),
+        _ if gpio_kind.is_some() => Character::MomentaryButton,
         Some(CharacterFile::Range) => Character::Range,
         Some(CharacterFile::Button) => Character::MomentaryButton,
         Some(CharacterFile::ToggleButton) => Character::ToggleButton,
@@ -461,13 +578,21 @@ fn control(c: Spanned<ControlFile>, banks: Option<&Banks>, d: &mut Diagnostics) 
         character,
         Character::MomentaryButton | Character::ToggleButton
     );
-    let feedback = feedback(
-        f.feedback.as_ref(),
-        source,
-        is_button,
-        matches!(target, Some(TargetTemplate::Action(_))),
-        d,
-    );
+    let feedback = match gpio_kind {
+        Some(GpioKind::Led) => Some(Feedback::Led {
+            on: 127,
+            off: 0,
+            at: None,
+        }),
+        Some(_) => Some(Feedback::None),
+        None => feedback(
+            f.feedback.as_ref(),
+            source,
+            is_button,
+            matches!(target, Some(TargetTemplate::Action(_))),
+            d,
+        ),
+    };
     let motor = f.motor.as_ref().and_then(|m| {
         if character != Character::Range {
             d.at(m.span(), "motor applies to faders (character = \"range\")");
@@ -696,7 +821,7 @@ fn claims(s: &Source) -> Vec<(u8, &'static str, u16)> {
     }
 }
 
-fn check_overlaps(controls: &[Control], d: &mut Diagnostics) {
+fn check_overlaps(controls: &[Control], is_gpio: bool, d: &mut Diagnostics) {
     let mut seen: HashMap<(Option<String>, u8, &str, u16), &Control> = HashMap::new();
     for c in controls {
         let touch = c.motor.and_then(|m| m.touch);
@@ -705,7 +830,10 @@ fn check_overlaps(controls: &[Control], d: &mut Diagnostics) {
                 let key = (c.layer.clone(), ch, kind, n);
                 if let Some(first) = seen.get(&key) {
                     if first.name != c.name || first.line != c.line {
-                        let what = if kind == "pitch bend" || kind == "program change" {
+                        let gpio = if is_gpio { gpio::describe(src) } else { None };
+                        let what = if let Some(g) = gpio {
+                            g
+                        } else if kind == "pitch bend" || kind == "program change" {
                             format!("{kind} on channel {}", ch + 1)
                         } else {
                             format!("{kind} {n} on channel {}", ch + 1)
