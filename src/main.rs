@@ -256,6 +256,10 @@ fn parse_loss(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The exit status for a config (or mapping) that cannot be used, as sysexits.h's EX_CONFIG:
+/// systemd's unit names it in `RestartPreventExitStatus=`, so a broken file is not retried.
+const EX_CONFIG: u8 = 78;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match real_main(cli) {
@@ -280,9 +284,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         return Ok(ports());
     }
     let config = match &cli.command {
-        Command::Run { config, .. } => {
-            Some(Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?)
-        }
+        Command::Run { config, .. } => match Config::load(config) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("pupitre: {e}");
+                return Ok(ExitCode::from(EX_CONFIG));
+            }
+        },
         _ => None,
     };
     let default_level = config
@@ -333,7 +341,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 if let Some(dir) = state_dir {
                     config.state = pupitre::config::StateConfig::Dir(dir);
                 }
-                let service = pupitre::service::Service::start(&config, stop.clone())?;
+                let service = match pupitre::service::Service::start(&config, stop.clone()) {
+                    Ok(s) => s,
+                    // A mapping file the config names is broken or missing.
+                    Err(e) => {
+                        eprintln!("pupitre: {e:#}");
+                        return Ok(ExitCode::from(EX_CONFIG));
+                    }
+                };
                 pupitre::notify::ready("desk running");
                 tokio::spawn(pupitre::notify::watchdog(
                     service.desk().clone(),
@@ -361,7 +376,6 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 // Within systemd's patience and the 2 s a stop should take: links flush their
                 // pending writes, the settings are saved, the mixers are left as they are.
                 service.shutdown(Duration::from_millis(1500)).await;
-                info!("stopped");
             }
             Command::Demo {
                 bind,

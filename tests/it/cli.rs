@@ -64,8 +64,9 @@ fn unknown_flags_and_bad_values_are_clear_errors() {
 
 #[test]
 fn run_with_a_missing_config_names_the_file() {
+    // 78 (EX_CONFIG): systemd does not restart a service whose config cannot be used.
     let out = pupitre(&["run", "--config", "no/such/pupitre.toml"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(78));
     assert!(
         text(&out.stderr).contains("no/such/pupitre.toml"),
         "{}",
