@@ -275,13 +275,7 @@ proptest! {
 
     #[test]
     fn mutated_gpio_files_never_panic(pos in 0usize..2000, byte in 32u8..127, cut in proptest::bool::ANY) {
-        let text = std::fs::read_to_string(root().join("mappings/pi-encoders.toml")).unwrap();
-        let mut bytes = text.into_bytes();
-        let p = pos % bytes.len();
-        if cut { bytes.truncate(p) } else { bytes[p] = byte }
-        if let Ok(t) = String::from_utf8(bytes) {
-            let _ = Mapping::parse(&t, Path::new("x.toml"));
-        }
+        parse_mutated("pi-encoders.toml", pos, byte, cut);
     }
 
     /// Any numbers in a gpio source: a mapping, or errors with their place; never a panic.
@@ -298,13 +292,22 @@ proptest! {
 
     #[test]
     fn mutated_shipped_files_never_panic(pos in 0usize..4000, byte in 32u8..127, cut in proptest::bool::ANY) {
-        let text = std::fs::read_to_string(root().join("mappings/behringer-x-touch-mcu.toml")).unwrap();
-        let mut bytes = text.into_bytes();
-        let p = pos % bytes.len();
-        if cut { bytes.truncate(p) } else { bytes[p] = byte }
-        if let Ok(t) = String::from_utf8(bytes) {
-            let _ = Mapping::parse(&t, Path::new("x.toml"));
-        }
+        parse_mutated("behringer-x-touch-mcu.toml", pos, byte, cut);
+    }
+}
+
+/// A shipped mapping with one byte changed at `pos` (or cut there), parsed.
+fn parse_mutated(file: &str, pos: usize, byte: u8, cut: bool) {
+    let text = std::fs::read_to_string(root().join("mappings").join(file)).unwrap();
+    let mut bytes = text.into_bytes();
+    let p = pos % bytes.len();
+    if cut {
+        bytes.truncate(p)
+    } else {
+        bytes[p] = byte
+    }
+    if let Ok(t) = String::from_utf8(bytes) {
+        let _ = Mapping::parse(&t, Path::new("x.toml"));
     }
 }
 

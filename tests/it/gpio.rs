@@ -50,6 +50,17 @@ async fn lamps(s: &GpioSurface, dev: &mut MemoryDevice, ms: u64) -> Vec<(u8, boo
     out
 }
 
+/// Until the fake's fader at `address` is `steps` X32 fader steps (1/1023) from `from`.
+async fn moved_by(fake: &pupitre::x32::fake::FakeX32, address: &str, from: f32, steps: f32) {
+    loop {
+        let now = float_of(fake.get(address)).unwrap();
+        if ((now - from) * 1023.0 - steps).abs() < 0.01 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encoders_buttons_and_a_lamp_on_the_header_drive_the_x32() {
     let fake = fake(FakeScene::Demo, steady(), 0.0).await;
@@ -86,15 +97,11 @@ async fn encoders_buttons_and_a_lamp_on_the_header_drive_the_x32() {
         play(&mut header, &mut dev, &click).await;
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    within(2.0, "five steps up", async {
-        loop {
-            let now = float_of(fake.get("/main/st/mix/fader")).unwrap();
-            if ((now - before) * 1023.0 - 5.0).abs() < 0.01 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
+    within(
+        2.0,
+        "five steps up",
+        moved_by(&fake, "/main/st/mix/fader", before, 5.0),
+    )
     .await;
     // Encoder 2 counter-clockwise with a bouncing contact: one step down on matrix 1.
     let mtx = float_of(fake.get("/mtx/01/mix/fader")).unwrap();
@@ -111,15 +118,11 @@ async fn encoders_buttons_and_a_lamp_on_the_header_drive_the_x32() {
         ],
     )
     .await;
-    within(2.0, "one step down", async {
-        loop {
-            let now = float_of(fake.get("/mtx/01/mix/fader")).unwrap();
-            if ((mtx - now) * 1023.0 - 1.0).abs() < 0.01 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
+    within(
+        2.0,
+        "one step down",
+        moved_by(&fake, "/mtx/01/mix/fader", mtx, -1.0),
+    )
     .await;
 
     // A short press on the push switch (with bounce) mutes the main, and the lamp lights.
