@@ -16,7 +16,9 @@ mod units;
 pub use kind::{Op, ParamKind, Value, ValueError};
 pub use link::{DspStatus, LinkState, LinkStatus, MixerLink, Outbox};
 pub use meters::{ChannelLevel, MeterFrame, Meters, Side, StripLevel};
-pub use param::{filter_param_guess, MixerId, ParamId, ParamIdError, MAX_BANK_CHANNELS};
+pub use param::{
+    filter_param_guess, MixerId, ParamId, ParamIdError, SurfaceParam, MAX_BANK_CHANNELS,
+};
 pub use strip::Strip;
 pub use task::{
     Change, Desk, DeskGone, DeskHandle, Intent, Origin, TrySendError, CHANGE_CAPACITY,

@@ -82,6 +82,29 @@ impl ParamId {
         }
     }
 
+    /// A controller's own parameter: `pupitre:surface/NAME/bank` or `…/connected`. `None` when
+    /// `name` is not a surface name.
+    pub fn surface(name: &str, which: SurfaceParam) -> Option<ParamId> {
+        let leaf = match which {
+            SurfaceParam::Bank => "bank",
+            SurfaceParam::Connected => "connected",
+        };
+        ParamId::pupitre(&format!("surface/{name}/{leaf}")).ok()
+    }
+
+    /// Whose and which controller parameter this is, if it is one.
+    pub fn as_surface(&self) -> Option<(&str, SurfaceParam)> {
+        if self.mixer() != MixerId::Pupitre {
+            return None;
+        }
+        let (name, leaf) = self.path().strip_prefix("surface/")?.rsplit_once('/')?;
+        match leaf {
+            "bank" => Some((name, SurfaceParam::Bank)),
+            "connected" => Some((name, SurfaceParam::Connected)),
+            _ => None,
+        }
+    }
+
     /// One of pupitre's own controls, e.g. `stabilizer/enabled`.
     pub fn pupitre(path: &str) -> Result<ParamId, ParamIdError> {
         let kind = pupitre_kind(path).map_err(|reason| ParamIdError {
@@ -433,6 +456,15 @@ fn camilla_kind(path: &str) -> Result<ParamKind, String> {
                 .into(),
         ),
     }
+}
+
+/// A controller's parameters on the desk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SurfaceParam {
+    /// The position of its first bank strip in its bank channels (the screen follows it).
+    Bank,
+    /// Whether its port is open.
+    Connected,
 }
 
 /// Most strips a controller's bank can page across (the X32 has 80, CamillaDSP up to 64).

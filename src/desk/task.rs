@@ -81,6 +81,15 @@ pub struct Intent {
     pub origin: Origin,
 }
 
+impl Intent {
+    /// Whether this is a position along a travel (a fader, knob or touch moving): when the desk
+    /// is busy, the next position supersedes it, so it may be dropped. A press, an encoder step
+    /// or a choice may not.
+    pub fn is_position(&self) -> bool {
+        matches!(self.op, Op::Normalized(_) | Op::Set(Value::Level(_)))
+    }
+}
+
 /// A change the desk accepted.
 #[derive(Clone, Debug)]
 pub struct Change {
@@ -474,6 +483,19 @@ mod tests {
 
         stop.cancel();
         task.await.unwrap();
+    }
+
+    #[test]
+    fn only_positions_may_be_dropped() {
+        let intent = |op| Intent {
+            param: fader(),
+            op,
+            origin: Origin::Ui,
+        };
+        assert!(intent(Op::Normalized(Normalized::new_clamped(0.5))).is_position());
+        assert!(intent(Op::Set(Value::Level(Normalized::MIN))).is_position());
+        assert!(!intent(Op::Toggle).is_position());
+        assert!(!intent(Op::Set(Value::Index(1))).is_position());
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use toml::Spanned;
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::write_atomic;
-use crate::desk::{DeskHandle, MixerId, Op, ParamId, Value};
+use crate::desk::{DeskHandle, MixerId, Op, ParamId, SurfaceParam, Value};
 use crate::tomlfile::{self, Diagnostics, FileError, FileKind};
 
 /// Settings are saved this long after the last change…
@@ -26,9 +26,8 @@ const VERSION: i64 = 1;
 /// Whether a desk parameter is a setting: the screen's `ui/…` and each controller's bank.
 /// (Whether a controller is connected is not: that is the present, not a choice.)
 pub fn is_setting(param: &ParamId) -> bool {
-    param.mixer() == MixerId::Pupitre
-        && (param.path().starts_with("ui/")
-            || (param.path().starts_with("surface/") && param.path().ends_with("/bank")))
+    (param.mixer() == MixerId::Pupitre && param.path().starts_with("ui/"))
+        || matches!(param.as_surface(), Some((_, SurfaceParam::Bank)))
 }
 
 /// Saved settings: desk values by parameter.

@@ -20,7 +20,7 @@ use super::feedback::{
     address_of, cc_meter, lcd_line, mcu_meter, raw_message, ring_message, value_message,
     xtouch_colors, Address,
 };
-use crate::desk::{Change, Intent, MeterFrame, Op, Origin, ParamId, Strip, Value};
+use crate::desk::{Change, Intent, MeterFrame, Op, Origin, ParamId, Strip, SurfaceParam, Value};
 use crate::mapping::{
     feedback_value, interpret, Action, ControlValue, Display, Feedback, GlueState, Mapping, Meter,
     MeterStrip, ShortMessage, Source, SourceDecoder, StripParam, Target,
@@ -137,12 +137,12 @@ impl Engine {
     /// `pupitre:surface/NAME/bank`, when the mapping has banks.
     pub fn bank_param(name: &str, mapping: &Mapping) -> Option<ParamId> {
         mapping.banks.as_ref()?;
-        ParamId::pupitre(&format!("surface/{name}/bank")).ok()
+        ParamId::surface(name, SurfaceParam::Bank)
     }
 
     /// `pupitre:surface/NAME/connected`.
     pub fn connected_param(name: &str) -> Option<ParamId> {
-        ParamId::pupitre(&format!("surface/{name}/connected")).ok()
+        ParamId::surface(name, SurfaceParam::Connected)
     }
 
     fn clamp_offset(&self, at: usize) -> usize {

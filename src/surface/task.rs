@@ -219,7 +219,7 @@ impl Presence {
 /// busy (the next position supersedes it); presses and encoder steps wait their turn.
 async fn deliver(desk: &DeskHandle, out: Output, busy: &mut u64) -> Result<(), DeskGone> {
     let Output::Intent(intent) = out;
-    if !matches!(intent.op, Op::Normalized(_)) {
+    if !intent.is_position() {
         return desk.send(intent).await;
     }
     match desk.try_send(intent) {

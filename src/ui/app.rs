@@ -12,14 +12,14 @@ use super::banks::Controllers;
 use super::screen::{Frame, Look, Screen};
 use super::{live, strips, DeskWindow};
 use crate::config::Config;
-use crate::desk::{DeskHandle, Intent, Op, TrySendError};
+use crate::desk::{DeskHandle, Intent, TrySendError};
 use crate::mapping::Banks;
 use crate::stabilizer::StabilizerState;
 
 /// Hand a touch to the desk. A fader or knob position may be dropped when the desk is busy (a
 /// drag sends a burst; the next position supersedes it); a press or a setting waits its turn.
 fn send(desk: &DeskHandle, rt: &tokio::runtime::Handle, intent: Intent) {
-    let positional = matches!(intent.op, Op::Set(crate::desk::Value::Level(_)));
+    let positional = intent.is_position();
     match desk.try_send(intent) {
         Ok(()) | Err(TrySendError::Gone(_)) => {}
         Err(TrySendError::Busy(i)) if positional => {

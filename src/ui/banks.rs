@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::FollowBank;
-use crate::desk::{MixerId, ParamId, Strip, Value};
+use crate::desk::{ParamId, Strip, SurfaceParam, Value};
 use crate::mapping::Banks;
 
 /// One controller that pages across strips.
@@ -67,7 +67,7 @@ impl Controllers {
             .iter()
             .filter_map(|(name, b)| {
                 Some(Bank {
-                    param: ParamId::pupitre(&format!("surface/{name}/bank")).ok()?,
+                    param: ParamId::surface(name, SurfaceParam::Bank)?,
                     name: name.clone(),
                     strips: usize::from(b.strips),
                     faders: b.channels.iter().map(|s| s.fader()).collect(),
@@ -90,18 +90,12 @@ impl Controllers {
 
     /// Take a desk value.
     pub fn apply(&mut self, param: &ParamId, value: &Value) -> Update {
-        if param.mixer() != MixerId::Pupitre {
-            return Update::None;
-        }
-        let Some(rest) = param.path().strip_prefix("surface/") else {
-            return Update::None;
-        };
-        match (rest.rsplit_once('/'), value) {
-            (Some((name, "connected")), Value::Index(v)) => {
+        match (param.as_surface(), value) {
+            (Some((name, SurfaceParam::Connected)), Value::Index(v)) => {
                 self.connected.insert(name.to_owned(), *v == 1);
                 Update::Presence
             }
-            (Some((name, "bank")), Value::Index(at)) => {
+            (Some((name, SurfaceParam::Bank)), Value::Index(at)) => {
                 match self.banks.iter().position(|b| b.name == name) {
                     Some(i) => {
                         let b = &mut self.banks[i];

@@ -398,7 +398,8 @@ impl Screen {
         }
     }
 
-    /// The followed controller banked: show the page with its first strip, if not in view.
+    /// The followed controller banked: turn to the page with its first strip, if not in view
+    /// (the caller redraws the rows).
     fn follow_bank(&mut self) {
         let Some(first) = self.controllers.followed_first() else {
             return;
@@ -408,7 +409,6 @@ impl Screen {
         };
         if !self.visible().contains(&k) {
             self.page = k / self.per_page();
-            self.refresh_rows();
         }
     }
 
@@ -618,10 +618,11 @@ impl Screen {
         if presence || banked {
             self.refresh_controllers();
         }
-        if follow {
-            self.follow_bank();
-        }
         if banked {
+            // Tags move with any controller's bank; the page with the followed one's.
+            if follow {
+                self.follow_bank();
+            }
             self.refresh_rows();
         }
         // Strips whose values changed, and those drawing their level history.
