@@ -9,11 +9,16 @@
 //! Every file is written beside its final name, flushed to disk, then renamed over it
 //! ([`write_atomic`]): a power cut mid-write leaves the previous file whole.
 
+pub mod exchange;
+mod scene;
 mod settings;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use scene::{
+    check_name, is_scene_param, now_rfc3339, range_told_by_mixer, SavedValue, Scene, Scope, SLOTS,
+};
 pub use settings::{is_setting, keep_settings, Settings, SAVE_AFTER, SAVE_AT_MOST_AFTER};
 
 use crate::config::StateConfig;

@@ -26,6 +26,8 @@ pub enum FileKind {
     Mapping,
     /// A file pupitre wrote in its state folder (`settings.toml`).
     State,
+    /// Scenes and settings exported to JSON or XML (`pupitre export`).
+    Export,
 }
 
 /// Why a file was refused.
@@ -90,6 +92,7 @@ impl fmt::Display for FileError {
             FileKind::Config => "config file",
             FileKind::Mapping => "mapping file",
             FileKind::State => "saved state",
+            FileKind::Export => "export file",
         };
         match &self.problem {
             Problem::Read(e)
