@@ -6,6 +6,7 @@
 
 pub mod camilla;
 pub mod config;
+pub mod control;
 pub mod demo;
 pub mod desk;
 pub mod gpio;

@@ -1,5 +1,6 @@
 //! The `pupitre` command line. Everything else lives in the library.
 
+mod cmd_memory;
 mod cmd_stabilizer;
 
 use std::net::SocketAddr;
@@ -157,6 +158,68 @@ enum Command {
     /// Use a part of a name as the input/output pattern in a mapping file's [device] section
     /// (case-insensitive; `*` matches anything).
     Ports,
+    /// Scenes: save the running desk (or a scope of it), recall, list, rename, delete.
+    ///
+    /// A scene holds desk values in a numbered slot (1–99); recalling one writes them to the
+    /// mixers and the controllers follow. Controllers recall with `action = "scene:N"`. With
+    /// pupitre running these commands go to it; list, rename and delete also work on the files
+    /// alone.
+    Scene {
+        #[command(flatten)]
+        state: cmd_memory::StateArgs,
+        #[command(subcommand)]
+        command: cmd_memory::SceneCommand,
+    },
+    /// Put parameters of the running desk back to their defaults.
+    ///
+    /// Examples:
+    ///   pupitre reset x32:/ch/01          one channel strip
+    ///   pupitre reset camilla             every CamillaDSP control
+    ///   pupitre reset eq                  the EQ gains everywhere
+    ///   pupitre reset all
+    ///   pupitre reset --list              what the defaults are
+    Reset {
+        #[command(flatten)]
+        state: cmd_memory::StateArgs,
+        /// What to reset: a strip (x32:/ch/01), a mixer (x32, camilla), a section (faders,
+        /// mutes, eq, sends) or all; several add up.
+        #[arg(value_name = "SCOPE")]
+        scope: Vec<String>,
+        /// Print the defaults table and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Write the scenes and settings to a JSON or XML file (by its extension).
+    ///
+    /// The schema is versioned and documented in docs/exchange.md; importing the file gives
+    /// back exactly the same scenes and settings.
+    Export {
+        #[command(flatten)]
+        state: cmd_memory::StateArgs,
+        /// The file to write: NAME.json or NAME.xml.
+        #[arg(value_name = "FILE")]
+        out: PathBuf,
+        /// Only these scenes (slot or name; repeatable). Default: all.
+        #[arg(long, value_name = "SCENE")]
+        scene: Vec<String>,
+    },
+    /// Read scenes and settings from a JSON or XML file written by `export`.
+    ///
+    /// The whole file is checked first: a problem is reported with its line and column and
+    /// nothing changes. Scenes already in the slots the file uses are kept unless --replace.
+    Import {
+        #[command(flatten)]
+        state: cmd_memory::StateArgs,
+        /// The file: NAME.json or NAME.xml.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace scenes in the slots the file uses.
+        #[arg(long)]
+        replace: bool,
+        /// Only check the file.
+        #[arg(long)]
+        check: bool,
+    },
     /// Learn controls: move one control at a time; a snippet is printed for each.
     ///
     /// Listens on a MIDI input (--port) or on network MIDI (--listen and --peer). Move one
@@ -282,6 +345,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
     if let Command::Ports = &cli.command {
         return Ok(ports());
+    }
+    if matches!(
+        cli.command,
+        Command::Scene { .. } | Command::Reset { .. } | Command::Export { .. } | Command::Import { .. }
+    ) {
+        init_logging(cli.log.as_deref(), "warn");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            match cli.command {
+                Command::Scene { state, command } => cmd_memory::scene(state, command).await,
+                Command::Reset { state, scope, list } => cmd_memory::reset(state, scope, list).await,
+                Command::Export { state, out, scene } => cmd_memory::export(state, out, scene).await,
+                Command::Import { state, file, replace, check } => {
+                    cmd_memory::import(state, file, replace, check).await
+                }
+                _ => Ok(()),
+            }
+        })?;
+        return Ok(ExitCode::SUCCESS);
     }
     let config = match &cli.command {
         Command::Run { config, .. } => match Config::load(config) {
@@ -451,7 +535,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 })
                 .map_err(anyhow::Error::msg)?;
             }
-            Command::Check { .. } | Command::Ports | Command::Stabilizer { .. } => {
+            Command::Check { .. }
+            | Command::Ports
+            | Command::Stabilizer { .. }
+            | Command::Scene { .. }
+            | Command::Reset { .. }
+            | Command::Export { .. }
+            | Command::Import { .. } => {
                 unreachable!("handled above")
             }
         }

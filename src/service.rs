@@ -15,13 +15,14 @@ use crate::desk::{Desk, DeskHandle, MixerId, ParamId, Value};
 use crate::mapping::{Banks, Mapping, Transport};
 use crate::midi::{self, NamePattern, NetSettings, PortSpec};
 use crate::stabilizer::{self, StabilizerSetup, StabilizerState};
-use crate::state::{self, Settings, StateDir};
+use crate::state::{self, MemoryHandle, MemorySetup, RestorePolicy, Settings, StateDir};
 use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
 /// The service's tasks, running.
 pub struct Service {
     desk: DeskHandle,
+    memory: MemoryHandle,
     banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
     tasks: JoinSet<()>,
@@ -73,6 +74,7 @@ impl Service {
         if config.x32.is_some() {
             params.extend(stabilizer::Controls::new().all());
         }
+        params.extend(state::memory::scene_params());
         params.sort();
         params.dedup();
         let mut desk = Desk::new(params);
@@ -123,6 +125,26 @@ impl Service {
                 stop.child_token(),
             ));
         }
+        let (memory, remember) = state::memory::start(
+            handle.clone(),
+            MemorySetup {
+                state: state.clone(),
+                restore: RestorePolicy {
+                    x32: config.restore.x32,
+                    camilla: config.restore.camilla,
+                },
+            },
+            stop.child_token(),
+        );
+        tasks.spawn(remember);
+        #[cfg(unix)]
+        if let Some(dir) = &state {
+            tasks.spawn(crate::control::serve(
+                dir.clone(),
+                memory.clone(),
+                stop.child_token(),
+            ));
+        }
         let banks = surfaces
             .iter()
             .filter_map(|(s, _)| Some((s.name.clone(), s.mapping.banks.clone()?)))
@@ -135,6 +157,7 @@ impl Service {
         }
         Ok(Service {
             desk: handle,
+            memory,
             banks,
             stabilizer: state_rx,
             tasks,
@@ -146,6 +169,11 @@ impl Service {
     /// A handle on the desk.
     pub fn desk(&self) -> &DeskHandle {
         &self.desk
+    }
+
+    /// Scenes, resets, imports and exports.
+    pub fn memory(&self) -> &MemoryHandle {
+        &self.memory
     }
 
     /// Each controller that pages across strips: its name and banks, in start order.

@@ -111,6 +111,8 @@ pub(super) struct UiFile {
 #[serde(deny_unknown_fields)]
 pub(super) struct StateFile {
     pub dir: Option<Spanned<String>>,
+    pub restore_x32: Option<bool>,
+    pub restore_camilla: Option<bool>,
 }
 
 /// `[log]`.

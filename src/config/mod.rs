@@ -21,7 +21,7 @@ pub use build::stabilizer_source;
 /// Why a config file was refused: every problem as `path:line:column: message`.
 pub type ConfigError = crate::tomlfile::FileError;
 pub use model::{
-    CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, Profile,
+    CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, RestoreConfig, Profile,
     StabilizerConfig, StabilizerMode, StateConfig, SurfaceConfig, Theme, UiConfig, X32Config,
 };
 
@@ -83,6 +83,7 @@ impl Config {
                 ..UiConfig::default()
             },
             state: StateConfig::Nowhere,
+            restore: RestoreConfig::default(),
             log: LogConfig::default(),
         }
     }

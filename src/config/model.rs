@@ -78,8 +78,31 @@ pub struct Config {
     pub ui: UiConfig,
     /// Where pupitre keeps what it remembers between runs.
     pub state: StateConfig,
+    /// Which mixers get the saved desk state back at start (`[state] restore_x32`,
+    /// `restore_camilla`).
+    pub restore: RestoreConfig,
     /// Logging.
     pub log: LogConfig,
+}
+
+/// Which mixers get the desk state saved at the last run back at start. The X32 is the truth
+/// by default (its own surface may have moved while pupitre was off); CamillaDSP restarts at
+/// its config file's values, so pupitre puts its last state back by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestoreConfig {
+    /// `[state] restore_x32` (default false).
+    pub x32: bool,
+    /// `[state] restore_camilla` (default true).
+    pub camilla: bool,
+}
+
+impl Default for RestoreConfig {
+    fn default() -> Self {
+        RestoreConfig {
+            x32: false,
+            camilla: true,
+        }
+    }
 }
 
 /// `[state]`: where pupitre keeps what it remembers between runs.

@@ -211,6 +211,10 @@ level = "debug"
                 headless: true,
             },
             state: StateConfig::Dir(dir.join("state")),
+            restore: RestoreConfig {
+                x32: false,
+                camilla: true
+            },
             log: LogConfig {
                 level: LogLevel::Debug
             },

@@ -18,6 +18,7 @@ pub use link::{DspStatus, LinkState, LinkStatus, MixerLink, Outbox};
 pub use meters::{ChannelLevel, MeterFrame, Meters, Side, StripLevel};
 pub use param::{
     filter_param_guess, MixerId, ParamId, ParamIdError, SurfaceParam, MAX_BANK_CHANNELS,
+    SCENE_SLOTS,
 };
 pub use strip::Strip;
 pub use task::{

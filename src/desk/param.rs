@@ -467,6 +467,9 @@ pub enum SurfaceParam {
     Connected,
 }
 
+/// Scene slots are numbered 1 to this, as on a console's scene list.
+pub const SCENE_SLOTS: u32 = 99;
+
 /// Most strips a controller's bank can page across (the X32 has 80, CamillaDSP up to 64).
 pub const MAX_BANK_CHANNELS: u32 = 256;
 
@@ -495,6 +498,11 @@ fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
         };
     }
     match path {
+        // A scene slot to recall (1–99; 0 = none): controllers' scene buttons set it, the
+        // scene keeper recalls it and sets it back to 0. `current` is the last one recalled.
+        "scene/recall" | "scene/current" => Ok(ParamKind::Choice {
+            count: SCENE_SLOTS + 1,
+        }),
         // English, French.
         "ui/language" => Ok(ParamKind::Choice { count: 2 }),
         // Dark, light, high contrast.
@@ -518,7 +526,8 @@ fn pupitre_kind(path: &str) -> Result<ParamKind, String> {
         "stabilizer/source" => Ok(ParamKind::Choice { count: 24 }),
         _ => Err(
             "pupitre's controls are stabilizer/{enabled,target,preset,profile,mode,source,calibrate}, \
-             surface/NAME/{connected,bank} and ui/{language,theme,density}"
+             surface/NAME/{connected,bank}, ui/{language,theme,density} and \
+             scene/{recall,current}"
                 .into(),
         ),
     }

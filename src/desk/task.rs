@@ -41,6 +41,8 @@ pub enum Origin {
     Resync(MixerId),
     /// A scene recall, by scene name.
     Scene(Arc<str>),
+    /// The desk state saved at the last run, put back at start.
+    Restore,
     /// The command line.
     Cli,
 }
@@ -56,6 +58,7 @@ impl fmt::Display for Origin {
             Origin::Resync(m) => write!(f, "resync:{m}"),
             Origin::Scene(s) => write!(f, "scene:{s}"),
             Origin::Cli => f.write_str("cli"),
+            Origin::Restore => f.write_str("restore"),
         }
     }
 }

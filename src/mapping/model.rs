@@ -341,6 +341,8 @@ pub enum Action {
     StripPrev,
     /// Switch the level stabilizer on or off.
     StabilizerToggle,
+    /// Recall the scene in this slot (1–99).
+    SceneRecall(u32),
     /// Hold to activate a layer (e.g. shift).
     Layer(String),
 }

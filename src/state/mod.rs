@@ -9,9 +9,12 @@
 //! Every file is written beside its final name, flushed to disk, then renamed over it
 //! ([`write_atomic`]): a power cut mid-write leaves the previous file whole.
 
+pub mod defaults;
 pub mod exchange;
+pub mod memory;
 mod scene;
 mod settings;
+mod store;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +22,9 @@ use std::path::{Path, PathBuf};
 pub use scene::{
     check_name, is_scene_param, now_rfc3339, range_told_by_mixer, SavedValue, Scene, Scope, SLOTS,
 };
+pub use memory::{Command, MemoryHandle, MemorySetup, Reply, RestorePolicy, SceneSummary};
 pub use settings::{is_setting, keep_settings, Settings, SAVE_AFTER, SAVE_AT_MOST_AFTER};
+pub use store::SceneStore;
 
 use crate::config::StateConfig;
 
@@ -80,6 +85,30 @@ impl StateDir {
 /// a temporary file beside it, flushed, renamed over it, and the folder flushed. Creates the
 /// folder when missing.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_watched(path, bytes, |_| Ok(()))
+}
+
+/// A point inside [`write_atomic`], where a test harness may interrupt it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteStep {
+    /// Before writing the bytes from this offset of the temporary file.
+    Chunk(usize),
+    /// Written and flushed; not yet renamed.
+    Flushed,
+    /// Renamed; the folder not yet flushed.
+    Renamed,
+}
+
+/// Bytes written between two [`WriteStep::Chunk`]s.
+const WRITE_CHUNK: usize = 4096;
+
+/// [`write_atomic`] calling `at` at each step; an error from `at` stops the write there, as a
+/// crash or a power cut would (a panic leaves the temporary file behind, as a kill does).
+pub fn write_atomic_watched(
+    path: &Path,
+    bytes: &[u8],
+    mut at: impl FnMut(WriteStep) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -89,12 +118,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
     let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
+    let mut written = (|| {
         let mut f = std::fs::File::create(&temporary)?;
-        f.write_all(bytes)?;
+        for (i, chunk) in bytes.chunks(WRITE_CHUNK).enumerate() {
+            at(WriteStep::Chunk(i * WRITE_CHUNK))?;
+            f.write_all(chunk)?;
+        }
         f.sync_all()?;
+        at(WriteStep::Flushed)?;
         std::fs::rename(&temporary, path)
     })();
+    if written.is_ok() {
+        written = at(WriteStep::Renamed);
+    }
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
         return written;

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use crate::desk::{MixerId, Normalized, ParamId, ParamKind, Value};
 
-/// Scene slots are numbered 1 to this, as on a console's scene list.
-pub const SLOTS: u32 = 99;
+pub use crate::desk::SCENE_SLOTS as SLOTS;
 
 /// One saved value, in a form that does not depend on a range the mixer may refine later.
 #[derive(Clone, Debug, PartialEq)]

@@ -59,6 +59,88 @@ fn a_bad_settings_file_names_the_line_and_column() {
     }
 }
 
+/// A desk-state document as the memory writes it, with `n` channel faders at `x`.
+fn desk_state(n: u32, x: f64) -> String {
+    let values: Vec<(ParamId, Value)> = (1..=n.min(32))
+        .flat_map(|c| {
+            ["mix/fader", "mix/03/level", "eq/2/g", "mix/pan"].map(|leaf| {
+                (
+                    p(&format!("x32:/ch/{c:02}/{leaf}")),
+                    Value::Level(crate::desk::Normalized::new_clamped(x)),
+                )
+            })
+        })
+        .collect();
+    let scene = Scene::capture(1, "Desk state", Scope::all(), &values);
+    exchange::write(
+        &exchange::Bundle {
+            settings: vec![],
+            scenes: vec![scene],
+        },
+        exchange::Format::Json,
+    )
+}
+
+#[test]
+fn a_write_interrupted_anywhere_leaves_the_previous_state_file_whole() {
+    let dir = tempdir();
+    let file = dir.join("desk-state.json");
+    let old = desk_state(32, 0.25);
+    let new = desk_state(32, 0.75);
+    assert!(new.len() > 2 * 4096, "several chunks: {}", new.len());
+    write_atomic(&file, old.as_bytes()).unwrap();
+    // Every step the write goes through, found by a write that is not interrupted.
+    let mut steps = Vec::new();
+    write_atomic_watched(&dir.join("probe.json"), new.as_bytes(), |s| {
+        steps.push(s);
+        Ok(())
+    })
+    .unwrap();
+    assert!(steps.len() >= 5, "{steps:?}");
+    for (k, stop_at) in steps.iter().enumerate() {
+        // Interrupted as by a power cut: the write stops at this step, nothing cleans up.
+        let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_atomic_watched(&file, new.as_bytes(), |s| {
+                if s == *stop_at {
+                    panic!("power cut at {s:?}");
+                }
+                Ok(())
+            })
+        }));
+        assert!(crashed.is_err(), "step {k} was reached");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let expected = if *stop_at == WriteStep::Renamed { &new } else { &old };
+        assert_eq!(&text, expected, "interrupted at {stop_at:?}");
+        // And the file reads as a desk state.
+        let read = exchange::read(&text, exchange::Format::Json, &file).unwrap();
+        assert_eq!(read.scenes[0].values.len(), 128);
+        // An error (rather than a crash) at the same step cleans up after itself.
+        write_atomic(&file, old.as_bytes()).unwrap();
+        let failed = write_atomic_watched(&file, new.as_bytes(), |s| {
+            if s == *stop_at && s != WriteStep::Renamed {
+                Err(std::io::Error::other("disk full"))
+            } else {
+                Ok(())
+            }
+        });
+        if *stop_at != WriteStep::Renamed {
+            assert!(failed.is_err());
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), old);
+        }
+        write_atomic(&file, old.as_bytes()).unwrap();
+    }
+    // The crashes left their temporary beside the file, never in its place; the next save
+    // (same process, same temporary name) replaces it.
+    write_atomic(&file, new.as_bytes()).unwrap();
+    let strays: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(strays.len() <= 1, "{strays:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_atomic_write_replaces_the_file_whole_and_leaves_no_temporary() {
     let dir = tempdir();

@@ -361,6 +361,12 @@ impl Engine {
                     out.push(self.intent(param, Op::Toggle));
                 }
             }
+            // The scene keeper follows this parameter and sets it back to 0 after the recall.
+            Action::SceneRecall(slot) => {
+                if let Ok(param) = ParamId::pupitre("scene/recall") {
+                    out.push(self.intent(param, Op::Set(Value::Index(*slot))));
+                }
+            }
         }
         if before.0 != self.bank_offset {
             if let Some(p) = self.bank_param.clone() {

@@ -51,6 +51,7 @@ fn who(origin: &Origin) -> String {
         Origin::Resync(m) => format!("{m} read-back"),
         Origin::Scene(s) => format!("scene {s}"),
         Origin::Cli => "command line".into(),
+        Origin::Restore => "saved state".into(),
     }
 }
 

@@ -391,14 +391,28 @@ fn action(s: &Spanned<String>, d: &mut Diagnostics) -> Option<Action> {
         "strip-next" => Action::StripNext,
         "strip-prev" => Action::StripPrev,
         "stabilizer-toggle" => Action::StabilizerToggle,
-        other => match other.strip_prefix("layer:") {
-            Some(l) if name_ok(l) => Action::Layer(l.to_owned()),
+        other => match (other.strip_prefix("layer:"), other.strip_prefix("scene:")) {
+            (Some(l), _) if name_ok(l) => Action::Layer(l.to_owned()),
+            (_, Some(n)) => match n.parse::<u32>() {
+                Ok(slot @ 1..=crate::desk::SCENE_SLOTS) => Action::SceneRecall(slot),
+                _ => {
+                    d.at(
+                        s.span(),
+                        format!(
+                            "{other:?}: scene:N recalls the scene in slot N, 1 to {}",
+                            crate::desk::SCENE_SLOTS
+                        ),
+                    );
+                    return None;
+                }
+            },
             _ => {
                 d.at(
                     s.span(),
                     format!(
                         "unknown action {other:?}; expected bank-next, bank-prev, strip-next, \
-                         strip-prev, stabilizer-toggle or layer:NAME (lowercase letters, digits, - and _)"
+                         strip-prev, stabilizer-toggle, scene:N (recall scene N) or layer:NAME \
+                         (lowercase letters, digits, - and _)"
                     ),
                 );
                 return None;
