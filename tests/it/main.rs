@@ -5,6 +5,7 @@ mod camilla;
 mod cli;
 mod gpio;
 mod learn;
+mod memory;
 #[cfg(unix)]
 mod lifecycle;
 mod midi_net;
