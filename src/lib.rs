@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod desk;
 pub mod gpio;
+pub mod latency;
 pub mod learn;
 pub mod mapping;
 pub mod midi;
