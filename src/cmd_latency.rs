@@ -102,9 +102,9 @@ struct NetPair {
 }
 
 fn parse_net_pair(s: &str) -> Result<NetPair, String> {
-    let (listen, peer) = s
-        .split_once(',')
-        .ok_or_else(|| format!("{s:?}: expected LISTEN,PEER such as 0.0.0.0:21928,192.168.1.50:21928"))?;
+    let (listen, peer) = s.split_once(',').ok_or_else(|| {
+        format!("{s:?}: expected LISTEN,PEER such as 0.0.0.0:21928,192.168.1.50:21928")
+    })?;
     let addr = |a: &str| {
         a.trim()
             .parse::<SocketAddr>()
@@ -118,9 +118,18 @@ fn parse_net_pair(s: &str) -> Result<NetPair, String> {
 
 /// One link to probe.
 enum Link {
-    X32 { name: String, address: String },
-    Camilla { name: String, url: String },
-    Midi { name: String, spec: PortSpec },
+    X32 {
+        name: String,
+        address: String,
+    },
+    Camilla {
+        name: String,
+        url: String,
+    },
+    Midi {
+        name: String,
+        spec: PortSpec,
+    },
     /// Not probed: a row that says why.
     Row(LinkReport),
 }
@@ -185,9 +194,8 @@ fn links_of_flags(args: &LatencyArgs) -> Result<Vec<Link>> {
         });
     }
     if let Some(input) = &args.midi_in {
-        let pattern = |p: &str, flag: &str| {
-            NamePattern::new(p).with_context(|| format!("{flag} {p:?}"))
-        };
+        let pattern =
+            |p: &str, flag: &str| NamePattern::new(p).with_context(|| format!("{flag} {p:?}"));
         links.push(Link::Midi {
             name: "midi".into(),
             spec: PortSpec::Midi {
@@ -215,7 +223,11 @@ fn links_of_config(config: &Config, only: &[String]) -> Result<Vec<Link>> {
         anyhow::ensure!(
             known.contains(&name.as_str()),
             "--surface {name:?}: the config has no such surface (it has: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         );
     }
     let mut links = Vec::new();
@@ -246,17 +258,23 @@ fn links_of_config(config: &Config, only: &[String]) -> Result<Vec<Link>> {
         };
         let file = surface.mapping.display().to_string();
         if !surface.enabled {
-            links.push(row(file, LinkOutcome::Skipped {
-                reason: "disabled in the config".into(),
-            }));
+            links.push(row(
+                file,
+                LinkOutcome::Skipped {
+                    reason: "disabled in the config".into(),
+                },
+            ));
             continue;
         }
         let mapping = match Mapping::load(&surface.mapping) {
             Ok(m) => m,
             Err(e) => {
-                links.push(row(file, LinkOutcome::Failed {
-                    error: e.to_string(),
-                }));
+                links.push(row(
+                    file,
+                    LinkOutcome::Failed {
+                        error: e.to_string(),
+                    },
+                ));
                 continue;
             }
         };
@@ -268,9 +286,12 @@ fn links_of_config(config: &Config, only: &[String]) -> Result<Vec<Link>> {
                         output: Some(output),
                     },
                     (Err(e), _) | (_, Err(e)) => {
-                        links.push(row(file, LinkOutcome::Failed {
-                            error: format!("port pattern: {e}"),
-                        }));
+                        links.push(row(
+                            file,
+                            LinkOutcome::Failed {
+                                error: format!("port pattern: {e}"),
+                            },
+                        ));
                         continue;
                     }
                 }
@@ -279,11 +300,14 @@ fn links_of_config(config: &Config, only: &[String]) -> Result<Vec<Link>> {
                 PortSpec::Network(NetSettings::new(*listen, *peer))
             }
             Transport::Gpio(_) => {
-                links.push(row("GPIO header".into(), LinkOutcome::Skipped {
-                    reason: "a GPIO surface has no MIDI output to loop through (its encoders \
+                links.push(row(
+                    "GPIO header".into(),
+                    LinkOutcome::Skipped {
+                        reason: "a GPIO surface has no MIDI output to loop through (its encoders \
                              are read on the Pi itself)"
-                        .into(),
-                }));
+                            .into(),
+                    },
+                ));
                 continue;
             }
         };
@@ -416,7 +440,9 @@ async fn resolve_x32(address: &str) -> Result<SocketAddr, String> {
         .rsplit_once(':')
         .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
     let found: Vec<SocketAddr> = if has_port {
-        tokio::net::lookup_host(address).await.map(Iterator::collect)
+        tokio::net::lookup_host(address)
+            .await
+            .map(Iterator::collect)
     } else {
         tokio::net::lookup_host((address, port))
             .await
