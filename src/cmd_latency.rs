@@ -409,9 +409,12 @@ async fn probe(link: Link, plan: &ProbePlan, method: LoopMethod) -> LinkReport {
                     error: e.to_string(),
                 },
                 Ok(p) => LinkOutcome::Measured(Measured {
-                    peer: Some(match &p.identity {
-                        Some(id) => format!("{}: {id}", p.device),
-                        None => p.device.clone(),
+                    // A system port's name says more than its pattern; network MIDI's is the
+                    // target again.
+                    peer: Some(match (&p.identity, p.device == target) {
+                        (Some(id), true) => id.to_string(),
+                        (Some(id), false) => format!("{}: {id}", p.device),
+                        (None, _) => p.device.clone(),
                     }),
                     rtt: p.round_trips.summary(),
                     processing: None,
