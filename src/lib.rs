@@ -10,6 +10,7 @@ pub mod control;
 pub mod demo;
 pub mod desk;
 pub mod gpio;
+pub mod latency;
 pub mod learn;
 pub mod mapping;
 pub mod midi;

@@ -1,5 +1,6 @@
 //! The `pupitre` command line. Everything else lives in the library.
 
+mod cmd_latency;
 mod cmd_memory;
 mod cmd_stabilizer;
 
@@ -248,6 +249,17 @@ enum Command {
         #[arg(long, default_value_t = 600, value_name = "MS", value_parser = clap::value_parser!(u64).range(50..=10_000))]
         settle_ms: u64,
     },
+    /// Measure the control round trip to each mixer and controller, and CamillaDSP's latency.
+    ///
+    /// Times one probe at a time on links of its own: an OSC get and its answer from the X32,
+    /// a GetState over CamillaDSP's websocket, a Device Inquiry and the controller's Identity
+    /// Reply (or, with --midi-loop note-echo, a note through a cable from its MIDI out to its
+    /// MIDI in). Each link gets min/p50/p95/p99/max and how many probes were lost (no answer
+    /// within --timeout-ms; never counted as a long time). For CamillaDSP it also reads the
+    /// active config and prints the audio latency chunksize + target_level + resampler give,
+    /// and the playback buffer level it measures. Exits with 1 if a link lost every probe or
+    /// could not be reached.
+    Latency(cmd_latency::LatencyArgs),
     /// Validate config and mapping files without touching any hardware or network.
     ///
     /// Every problem is reported as FILE:LINE:COLUMN with what was expected. A config's mapping
@@ -366,6 +378,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
         })?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Latency(args) = cli.command {
+        init_logging(cli.log.as_deref(), "warn");
+        return cmd_latency::run(args);
     }
     let config = match &cli.command {
         Command::Run { config, .. } => match Config::load(config) {
@@ -541,7 +557,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             | Command::Scene { .. }
             | Command::Reset { .. }
             | Command::Export { .. }
-            | Command::Import { .. } => {
+            | Command::Import { .. }
+            | Command::Latency(_) => {
                 unreachable!("handled above")
             }
         }

@@ -34,7 +34,7 @@ use crate::desk::{
     ChannelLevel, Db, DspStatus, LinkState, MeterFrame, MixerId, MixerLink, ParamId, Side, Value,
 };
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(super) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Timers of the link.
 #[derive(Clone, Copy, Debug)]
@@ -77,7 +77,7 @@ pub struct CamillaSettings {
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]
-enum SessionEnd {
+pub(super) enum SessionEnd {
     #[error("stopped")]
     Stop,
     #[error("connection lost: {0}")]
@@ -99,7 +99,7 @@ const VU_RELEASE_MS: f64 = 100.0;
 /// How long the clip lamps stay lit after clipped samples were counted.
 const CLIP_HOLD: Duration = Duration::from_secs(2);
 
-async fn connect(url: &str) -> Result<Ws, SessionEnd> {
+pub(super) async fn connect(url: &str) -> Result<Ws, SessionEnd> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
@@ -195,7 +195,9 @@ async fn ask(ws: &mut Ws, cmd: &Command, v: Version, wait: Duration) -> Result<R
     }
 }
 
-async fn version(ws: &mut Ws, wait: Duration) -> Result<(Version, String), SessionEnd> {
+/// Which version the server speaks (`camilladsp.md` §4 "Version detection"), and its version
+/// string.
+pub(super) async fn version(ws: &mut Ws, wait: Duration) -> Result<(Version, String), SessionEnd> {
     ws.send(Message::Text(
         encode(&Command::GetVersion, Version::V5).into(),
     ))

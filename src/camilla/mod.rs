@@ -6,6 +6,7 @@ pub mod check;
 mod client;
 mod features;
 mod filters;
+mod probe;
 mod protocol;
 pub mod testing;
 
@@ -15,6 +16,10 @@ pub use features::{
     FADER_RANGE_DB, GAIN_RANGE_DB, TONE_RANGE_DB,
 };
 pub use filters::filter_param_kind;
+pub use probe::{
+    probe_latency, processing_latency, CamillaProbe, CamillaProbeError, LatencyConfigError,
+    PROBE_METHOD,
+};
 pub use protocol::{
     decode, detect_version, encode, parse_version, reply_name, Command, Detect, Event, Incoming,
     Levels, Outcome, ProcessingState, ProtocolError, Reply, Version,

@@ -73,6 +73,8 @@ pub enum Command {
     GetClippedSamples,
     /// Measured capture sample rate in Hz.
     GetCaptureRate,
+    /// Samples in the playback device's buffer now (what `target_level` aims at).
+    GetBufferLevel,
     /// Main fader volume in dB.
     GetVolume,
     /// Set the Main fader volume in dB.
@@ -211,6 +213,7 @@ fn parts(cmd: &Command) -> (&'static str, Args) {
         Command::GetProcessingLoad => ("GetProcessingLoad", Args::none()),
         Command::GetClippedSamples => ("GetClippedSamples", Args::none()),
         Command::GetCaptureRate => ("GetCaptureRate", Args::none()),
+        Command::GetBufferLevel => ("GetBufferLevel", Args::none()),
         Command::GetVolume => ("GetVolume", Args::none()),
         Command::SetVolume(db) => ("SetVolume", Args::value(num(*db))),
         Command::GetMute => ("GetMute", Args::none()),

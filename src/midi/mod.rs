@@ -7,6 +7,7 @@ mod midir_port;
 mod names;
 mod net;
 mod port;
+mod probe;
 
 pub use codec::{
     encode, parse_all, to_bytes, Channel, Midi14, Midi7, MidiMessage, MidiParser, MidiValueError,
@@ -17,4 +18,7 @@ pub use names::{diff, NamePattern, PatternError, PortChange};
 pub use net::{open_bound, pack, NetSettings, SilenceRule, MAX_DATAGRAM};
 pub use port::{
     open, MemoryDevice, MidiPort, PortClosed, PortEvent, PortSpec, EVENT_CAPACITY, OUT_CAPACITY,
+};
+pub use probe::{
+    probe_latency, IdentityReply, LoopMethod, MidiProbe, MidiProbeError, DEVICE_INQUIRY,
 };

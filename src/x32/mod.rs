@@ -6,8 +6,10 @@ pub mod codec;
 pub mod fake;
 mod meters;
 pub mod node;
+mod probe;
 mod sync;
 
 pub use client::{osc_arg, run, value_from_args, LinkTiming, X32Settings, X32_PORT};
 pub use meters::{apply_bank, BankShapeError, BANK0_LEN, BANK2_LEN};
+pub use probe::{probe_latency, X32Probe, PROBE_METHOD};
 pub use sync::{Action, Readback, Verdict, WriteTiming, WriteTracker};

@@ -326,3 +326,154 @@ fn stabilizer_replay_is_deterministic_and_writes_trace_and_audio() {
         assert!(tuned.contains(rule), "{tuned}");
     }
 }
+
+#[test]
+fn latency_json_against_the_fake_x32() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(crate::support::fake(
+        pupitre::x32::fake::FakeScene::Demo,
+        crate::support::steady(),
+        0.0,
+    ));
+    let addr = fake.local_addr().to_string();
+    let out = pupitre(&["latency", "--x32", &addr, "--probes", "20", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // stdout is the JSON alone; progress goes to stderr.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    assert_eq!(json["plan"]["probes"], 20);
+    let links = json["links"].as_array().unwrap();
+    assert_eq!(links.len(), 1);
+    let x32 = &links[0];
+    assert_eq!(x32["kind"], "x32");
+    assert_eq!(x32["status"], "measured");
+    assert_eq!(x32["target"], addr.as_str());
+    assert_eq!(x32["peer"], "X32 4.06");
+    assert_eq!(
+        (
+            x32["sent"].as_u64(),
+            x32["answered"].as_u64(),
+            x32["lost"].as_u64()
+        ),
+        (Some(20), Some(20), Some(0))
+    );
+    let rtt = &x32["rtt_ms"];
+    let at = |k: &str| {
+        rtt[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("rtt_ms.{k} in {rtt}"))
+    };
+    assert!(at("min") <= at("p50") && at("p50") <= at("p95"));
+    assert!(at("p95") <= at("p99") && at("p99") <= at("max"));
+    assert!(text(&out.stderr).contains("probing x32"));
+    drop(fake);
+}
+
+#[test]
+fn latency_with_a_config_probes_mixers_and_surfaces_and_skips_gpio() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(crate::support::fake(
+        pupitre::x32::fake::FakeScene::Demo,
+        crate::support::steady(),
+        0.0,
+    ));
+    // A network MIDI controller that answers every Device Inquiry.
+    let device = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let device_addr = device.local_addr().unwrap();
+    device.set_nonblocking(true).unwrap();
+    let answering = rt.spawn(async move {
+        let device = tokio::net::UdpSocket::from_std(device).unwrap();
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = device.recv_from(&mut buf).await {
+            if buf[..n].starts_with(&pupitre::midi::DEVICE_INQUIRY) {
+                let reply = [0xF0, 0x7E, 0, 6, 2, 0x47, 1, 0, 2, 0, 0, 0, 0, 1, 0xF7];
+                let _ = device.send_to(&reply, from).await;
+            }
+        }
+    });
+    let listen = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("pupitre-cli-latency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("pads.toml"),
+        format!("[device]\nname = \"pads\"\nnetwork = {{ listen = \"{listen}\", peer = \"{device_addr}\" }}\n"),
+    )
+    .unwrap();
+    let encoders = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/pi-encoders.toml");
+    let cfg = dir.join("pupitre.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mixers.x32]\naddress = \"{}\"\n\n[[surfaces]]\nname = \"knobs\"\nmapping = {:?}\n\n\
+             [[surfaces]]\nname = \"pads\"\nmapping = \"pads.toml\"\n",
+            fake.local_addr(),
+            encoders.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = pupitre(&[
+        "latency",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--probes",
+        "10",
+    ]);
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{table}{}", text(&out.stderr));
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{table}"))
+            .to_owned()
+    };
+    // Each measured row: sent 10, lost 0, then five times.
+    for name in ["x32", "pads"] {
+        let fields: Vec<String> = row(name).split_whitespace().map(str::to_owned).collect();
+        let n = fields.len();
+        assert!(n > 7, "{fields:?}");
+        assert_eq!(&fields[n - 7..n - 5], ["10", "0"], "{table}");
+    }
+    assert!(row("pads").contains("Device Inquiry"), "{table}");
+    assert!(row("knobs").contains("skipped: a GPIO surface"), "{table}");
+    assert!(
+        table.contains("manufacturer 47, family 1, model 2"),
+        "{table}"
+    );
+
+    // Only one surface; a name the config lacks is refused with the names it has.
+    let out = pupitre(&[
+        "latency",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--probes",
+        "2",
+        "--surface",
+        "knobs",
+    ]);
+    assert!(
+        !text(&out.stdout).contains("pads "),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = pupitre(&[
+        "latency",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--surface",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("--surface \"nope\": the config has no such surface (it has: knobs, pads)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    answering.abort();
+    drop(fake);
+}

@@ -4,6 +4,7 @@
 mod camilla;
 mod cli;
 mod gpio;
+mod latency;
 mod learn;
 mod memory;
 #[cfg(unix)]

@@ -70,6 +70,7 @@ fn v5_requests_are_the_recorded_ones() {
             r#"{"command":"GetProcessingLoad"}"#,
         ),
         (Command::GetCaptureRate, r#"{"command":"GetCaptureRate"}"#),
+        (Command::GetBufferLevel, r#"{"command":"GetBufferLevel"}"#),
         (Command::GetConfigJson, r#"{"command":"GetConfigJson"}"#),
         (
             Command::SetConfigJson(r#"{"title":"x"}"#.into()),
