@@ -21,7 +21,13 @@ pub struct StateArgs {
     #[arg(long, value_name = "DIR", global = true)]
     state_dir: Option<PathBuf>,
     /// Or the config file whose [state] dir it uses.
-    #[arg(long, short, value_name = "FILE", global = true, conflicts_with = "state_dir")]
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        global = true,
+        conflicts_with = "state_dir"
+    )]
     config: Option<PathBuf>,
 }
 
@@ -160,7 +166,10 @@ fn print_list(reply: &Reply) {
         println!("no scenes yet; save one with `pupitre scene save NAME`");
         return;
     }
-    println!("{:>4}  {:<24}  {:>6}  {:<20}  scope", "slot", "name", "values", "saved");
+    println!(
+        "{:>4}  {:<24}  {:>6}  {:<20}  scope",
+        "slot", "name", "values", "saved"
+    );
     for s in &reply.scenes {
         println!(
             "{:>4}  {:<24}  {:>6}  {:<20}  {}",
@@ -205,17 +214,30 @@ pub async fn export(state: StateArgs, out: PathBuf, scenes: Vec<String>) -> Resu
     };
     let (document, summary) = match control::ask(&dir, &request).await {
         Ok(reply) if reply.ok => {
-            let doc = reply.document.ok_or_else(|| anyhow!("the running pupitre sent no document"))?;
+            let doc = reply
+                .document
+                .ok_or_else(|| anyhow!("the running pupitre sent no document"))?;
             (doc, reply.message)
         }
         Ok(reply) => bail!("{}", reply.message),
         Err(ControlError::NotRunning { .. }) => {
             let slots = scenes
                 .iter()
-                .map(|s| s.parse::<u32>().map_err(|_| anyhow!("without a running pupitre, name scenes by slot number, not {s:?}")))
+                .map(|s| {
+                    s.parse::<u32>().map_err(|_| {
+                        anyhow!("without a running pupitre, name scenes by slot number, not {s:?}")
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             let (doc, bundle) = offline::export(&dir, format, &slots).map_err(|e| anyhow!(e))?;
-            (doc, format!("{} settings and {} scenes", bundle.settings.len(), bundle.scenes.len()))
+            (
+                doc,
+                format!(
+                    "{} settings and {} scenes",
+                    bundle.settings.len(),
+                    bundle.scenes.len()
+                ),
+            )
         }
         Err(e) => return Err(e.into()),
     };
@@ -227,8 +249,12 @@ pub async fn export(state: StateArgs, out: PathBuf, scenes: Vec<String>) -> Resu
 
 /// `pupitre import`.
 pub async fn import(state: StateArgs, file: PathBuf, replace: bool, check: bool) -> Result<()> {
-    let format = Format::of_path(&file)
-        .ok_or_else(|| anyhow!("{}: the file name must end in .json or .xml", file.display()))?;
+    let format = Format::of_path(&file).ok_or_else(|| {
+        anyhow!(
+            "{}: the file name must end in .json or .xml",
+            file.display()
+        )
+    })?;
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     // Checked here first, so a bad file is refused with its line and column and nothing
@@ -253,7 +279,10 @@ pub async fn import(state: StateArgs, file: PathBuf, replace: bool, check: bool)
     match control::ask(&dir, &request).await {
         Ok(reply) => done(reply),
         Err(ControlError::NotRunning { .. }) => {
-            println!("{}", offline::import(&dir, bundle, replace).map_err(|e| anyhow!(e))?);
+            println!(
+                "{}",
+                offline::import(&dir, bundle, replace).map_err(|e| anyhow!(e))?
+            );
             Ok(())
         }
         Err(e) => Err(e.into()),

@@ -360,7 +360,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
     if matches!(
         cli.command,
-        Command::Scene { .. } | Command::Reset { .. } | Command::Export { .. } | Command::Import { .. }
+        Command::Scene { .. }
+            | Command::Reset { .. }
+            | Command::Export { .. }
+            | Command::Import { .. }
     ) {
         init_logging(cli.log.as_deref(), "warn");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -369,11 +372,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         runtime.block_on(async {
             match cli.command {
                 Command::Scene { state, command } => cmd_memory::scene(state, command).await,
-                Command::Reset { state, scope, list } => cmd_memory::reset(state, scope, list).await,
-                Command::Export { state, out, scene } => cmd_memory::export(state, out, scene).await,
-                Command::Import { state, file, replace, check } => {
-                    cmd_memory::import(state, file, replace, check).await
+                Command::Reset { state, scope, list } => {
+                    cmd_memory::reset(state, scope, list).await
                 }
+                Command::Export { state, out, scene } => {
+                    cmd_memory::export(state, out, scene).await
+                }
+                Command::Import {
+                    state,
+                    file,
+                    replace,
+                    check,
+                } => cmd_memory::import(state, file, replace, check).await,
                 _ => Ok(()),
             }
         })?;

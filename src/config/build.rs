@@ -12,9 +12,8 @@ use super::file::{
 };
 
 use super::model::{
-    defaults, limits, CamillaConfig, Config, FollowBank, LogConfig, RestoreConfig, StabilizerConfig,
-    StateConfig,
-    SurfaceConfig, UiConfig, X32Config,
+    defaults, limits, CamillaConfig, Config, FollowBank, LogConfig, RestoreConfig,
+    StabilizerConfig, StateConfig, SurfaceConfig, UiConfig, X32Config,
 };
 use crate::desk::Strip;
 use crate::stabilizer::{PidGains, RateOverrides};
@@ -50,10 +49,13 @@ pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostic
         surfaces,
         stabilizer: stabilizer(file.stabilizer, has_x32, diags),
         ui: ui(file.ui, &surface_names, diags),
-        restore: file.state.as_ref().map_or_else(RestoreConfig::default, |s| RestoreConfig {
-            x32: s.restore_x32.unwrap_or(false),
-            camilla: s.restore_camilla.unwrap_or(true),
-        }),
+        restore: file
+            .state
+            .as_ref()
+            .map_or_else(RestoreConfig::default, |s| RestoreConfig {
+                x32: s.restore_x32.unwrap_or(false),
+                camilla: s.restore_camilla.unwrap_or(true),
+            }),
         state: state(file.state, config_path, diags),
         log: LogConfig {
             level: file.log.and_then(|l| l.level).unwrap_or_default(),

@@ -21,8 +21,9 @@ pub use build::stabilizer_source;
 /// Why a config file was refused: every problem as `path:line:column: message`.
 pub type ConfigError = crate::tomlfile::FileError;
 pub use model::{
-    CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, RestoreConfig, Profile,
-    StabilizerConfig, StabilizerMode, StateConfig, SurfaceConfig, Theme, UiConfig, X32Config,
+    CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, Profile,
+    RestoreConfig, StabilizerConfig, StabilizerMode, StateConfig, SurfaceConfig, Theme, UiConfig,
+    X32Config,
 };
 
 use crate::desk::{ParamId, Strip, Value};

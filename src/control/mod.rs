@@ -80,7 +80,8 @@ mod unix {
             Err(e) => return Err(io(e)),
         };
         let (read, mut write) = stream.into_split();
-        let mut line = serde_json::to_string(command).map_err(|e| ControlError::Garbled(e.to_string()))?;
+        let mut line =
+            serde_json::to_string(command).map_err(|e| ControlError::Garbled(e.to_string()))?;
         line.push('\n');
         write.write_all(line.as_bytes()).await.map_err(io)?;
         write.shutdown().await.map_err(io)?;
@@ -162,7 +163,8 @@ mod unix {
                 },
             },
         };
-        let mut text = serde_json::to_string(&reply).unwrap_or_else(|_| "{\"ok\":false,\"message\":\"reply not serializable\"}".into());
+        let mut text = serde_json::to_string(&reply)
+            .unwrap_or_else(|_| "{\"ok\":false,\"message\":\"reply not serializable\"}".into());
         text.push('\n');
         let _ = write.write_all(text.as_bytes()).await;
         let _ = write.shutdown().await;
@@ -177,4 +179,3 @@ pub use unix::{ask, serve};
 pub async fn ask(_state: &StateDir, _command: &Command) -> Result<Reply, ControlError> {
     Err(ControlError::Unsupported)
 }
-

@@ -19,21 +19,66 @@ pub struct Default {
 
 /// The defaults, as documented.
 pub const TABLE: &[Default] = &[
-    Default { what: "X32 faders (channels, buses, matrices, mains, DCAs)", value: "-oo (off)" },
-    Default { what: "X32 mutes (mix/on), DCA on, sends on", value: "ON (not muted)" },
-    Default { what: "X32 sends and mono levels", value: "-oo" },
-    Default { what: "X32 pans and send pans", value: "centre" },
-    Default { what: "X32 main stereo / mono assign", value: "stereo ON, mono OFF" },
-    Default { what: "X32 EQ gains", value: "0 dB (flat); frequencies, Q and types kept" },
-    Default { what: "X32 solo switches, mute groups", value: "OFF" },
-    Default { what: "X32 names, colours, icons, sources, send taps", value: "kept" },
-    Default { what: "CamillaDSP main and Aux volumes", value: "-30 dB" },
-    Default { what: "CamillaDSP channel gains", value: "0 dB" },
-    Default { what: "CamillaDSP mutes and solos", value: "OFF" },
-    Default { what: "CamillaDSP bass and treble", value: "0 dB" },
-    Default { what: "CamillaDSP crossfader", value: "centre, curve 0" },
-    Default { what: "CamillaDSP filter parameters", value: "kept (the config file's)" },
-    Default { what: "stabilizer controls", value: "kept (the config's)" },
+    Default {
+        what: "X32 faders (channels, buses, matrices, mains, DCAs)",
+        value: "-oo (off)",
+    },
+    Default {
+        what: "X32 mutes (mix/on), DCA on, sends on",
+        value: "ON (not muted)",
+    },
+    Default {
+        what: "X32 sends and mono levels",
+        value: "-oo",
+    },
+    Default {
+        what: "X32 pans and send pans",
+        value: "centre",
+    },
+    Default {
+        what: "X32 main stereo / mono assign",
+        value: "stereo ON, mono OFF",
+    },
+    Default {
+        what: "X32 EQ gains",
+        value: "0 dB (flat); frequencies, Q and types kept",
+    },
+    Default {
+        what: "X32 solo switches, mute groups",
+        value: "OFF",
+    },
+    Default {
+        what: "X32 names, colours, icons, sources, send taps",
+        value: "kept",
+    },
+    Default {
+        what: "CamillaDSP main and Aux volumes",
+        value: "-30 dB",
+    },
+    Default {
+        what: "CamillaDSP channel gains",
+        value: "0 dB",
+    },
+    Default {
+        what: "CamillaDSP mutes and solos",
+        value: "OFF",
+    },
+    Default {
+        what: "CamillaDSP bass and treble",
+        value: "0 dB",
+    },
+    Default {
+        what: "CamillaDSP crossfader",
+        value: "centre, curve 0",
+    },
+    Default {
+        what: "CamillaDSP filter parameters",
+        value: "kept (the config file's)",
+    },
+    Default {
+        what: "stabilizer controls",
+        value: "kept (the config's)",
+    },
 ];
 
 /// The value `param` goes back to on a reset, or `None` when a reset leaves it alone.
@@ -46,9 +91,7 @@ pub fn reset_value(param: &ParamId) -> Option<Value> {
     let centre = || Some(Value::Level(Normalized::new_clamped(0.5)));
     match param.mixer() {
         MixerId::X32 => match (kind, leaf) {
-            (ParamKind::Fader | ParamKind::SendLevel, _) => {
-                Some(Value::Level(Normalized::MIN))
-            }
+            (ParamKind::Fader | ParamKind::SendLevel, _) => Some(Value::Level(Normalized::MIN)),
             (ParamKind::Pan, _) => centre(),
             (ParamKind::EqGain, _) => centre(),
             (ParamKind::Switch, "on") if !path.contains("/eq/") => index(1),

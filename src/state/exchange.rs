@@ -556,19 +556,16 @@ fn attributes(
 fn xml_saved(
     attrs: &std::collections::HashMap<String, String>,
 ) -> Result<(ParamId, SavedValue), String> {
-    let param = attrs
-        .get("param")
-        .ok_or("<value> needs param=\"…\"")?;
+    let param = attrs.get("param").ok_or("<value> needs param=\"…\"")?;
     let number = |k: &str, s: &str| -> Result<f64, String> {
         s.parse::<f64>()
             .map_err(|_| format!("{k}=\"{s}\" is not a number"))
     };
     let mut given = Vec::new();
     if let Some(s) = attrs.get("index") {
-        given.push(SavedValue::Index(
-            s.parse()
-                .map_err(|_| format!("index=\"{s}\" is not a whole number from 0"))?,
-        ));
+        given.push(SavedValue::Index(s.parse().map_err(|_| {
+            format!("index=\"{s}\" is not a whole number from 0")
+        })?));
     }
     if let Some(s) = attrs.get("position") {
         given.push(SavedValue::Position(number("position", s)?));
@@ -606,7 +603,14 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
     let mut bundle = Bundle::default();
     let mut state = In::Top;
     // The scene being read: slot, name, saved, scope patterns, values, where it started.
-    type Open = (Option<u32>, String, String, Vec<String>, Vec<(ParamId, SavedValue)>, u64);
+    type Open = (
+        Option<u32>,
+        String,
+        String,
+        Vec<String>,
+        Vec<(ParamId, SavedValue)>,
+        u64,
+    );
     let mut scene: Option<Open> = None;
     loop {
         let offset = reader.buffer_position();
@@ -647,7 +651,12 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
                 (In::Root, "scenes") if !empty => state = In::Scenes,
                 (In::Root, "settings" | "scenes") => {}
                 (In::Settings, "value") => {
-                    let a = attributes(&e, &mut place, offset, &["param", "index", "position", "native", "text", "shown"]);
+                    let a = attributes(
+                        &e,
+                        &mut place,
+                        offset,
+                        &["param", "index", "position", "native", "text", "shown"],
+                    );
                     match xml_saved(&a) {
                         Ok((p, _)) if !is_setting(&p) => place.at(
                             offset,
@@ -684,7 +693,12 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
                     }
                 }
                 (In::Scene, "value") => {
-                    let a = attributes(&e, &mut place, offset, &["param", "index", "position", "native", "text", "shown"]);
+                    let a = attributes(
+                        &e,
+                        &mut place,
+                        offset,
+                        &["param", "index", "position", "native", "text", "shown"],
+                    );
                     match (xml_saved(&a), scene.as_mut()) {
                         (Ok(pv), Some(s)) => s.4.push(pv),
                         (Err(m), _) => place.at(offset, m),
@@ -705,7 +719,10 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
                         // Skip the element and what it holds.
                         let end = e.to_end().into_owned();
                         if let Err(err) = reader.read_to_end(end.name()) {
-                            place.at(reader.error_position(), format!("not well-formed XML: {err}"));
+                            place.at(
+                                reader.error_position(),
+                                format!("not well-formed XML: {err}"),
+                            );
                             break;
                         }
                     }
@@ -753,7 +770,14 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
 }
 
 fn finish_scene(
-    open: (Option<u32>, String, String, Vec<String>, Vec<(ParamId, SavedValue)>, u64),
+    open: (
+        Option<u32>,
+        String,
+        String,
+        Vec<String>,
+        Vec<(ParamId, SavedValue)>,
+        u64,
+    ),
     bundle: &mut Bundle,
     place: &mut XmlPlace,
 ) {

@@ -24,9 +24,7 @@ use super::scene::{check_name, is_scene_param, SavedValue, Scene, Scope, SLOTS};
 use super::settings::{is_setting, Settings};
 use super::store::SceneStore;
 use super::{write_atomic, StateDir, SAVE_AFTER, SAVE_AT_MOST_AFTER};
-use crate::desk::{
-    DeskGone, DeskHandle, Intent, LinkState, MixerId, Op, Origin, ParamId, Value,
-};
+use crate::desk::{DeskGone, DeskHandle, Intent, LinkState, MixerId, Op, Origin, ParamId, Value};
 use crate::tomlfile::FileError;
 
 /// A scene as lists show it.
@@ -336,7 +334,8 @@ impl Memory {
         let mut dirty: Option<(Instant, Instant)> = None;
         let mut last_saved: Option<Vec<(ParamId, Value)>> = None;
         loop {
-            let due = dirty.map(|(first, last)| (last + SAVE_AFTER).min(first + SAVE_AT_MOST_AFTER));
+            let due =
+                dirty.map(|(first, last)| (last + SAVE_AFTER).min(first + SAVE_AT_MOST_AFTER));
             tokio::select! {
                 _ = stop.cancelled() => break,
                 Some(r) = requests.recv() => {
@@ -434,7 +433,9 @@ impl Memory {
 
     async fn put_back(&mut self, mixer: MixerId, values: Vec<(ParamId, SavedValue)>) {
         match self.apply(values, Origin::Restore).await {
-            Ok(a) => info!(%mixer, changed = a.changed, refused = a.refused.len(), "saved desk state put back"),
+            Ok(a) => {
+                info!(%mixer, changed = a.changed, refused = a.refused.len(), "saved desk state put back")
+            }
             Err(DeskGone) => {}
         }
     }
@@ -467,7 +468,9 @@ impl Memory {
                 debug!(values = values.len(), file = %file.display(), "desk state saved");
                 *last_saved = Some(values);
             }
-            Ok(Err(e)) => warn!(file = %file.display(), error = %e, "cannot save the desk state; will try again at the next change"),
+            Ok(Err(e)) => {
+                warn!(file = %file.display(), error = %e, "cannot save the desk state; will try again at the next change")
+            }
             Err(e) => warn!(error = %e, "the desk state writer stopped"),
         }
     }
@@ -626,20 +629,32 @@ impl Memory {
     /// Keep a scene: its file first, then the list.
     fn keep(&mut self, scene: Scene) -> Result<(), String> {
         if let Some(store) = &self.store {
-            store
-                .save(&scene)
-                .map_err(|e| format!("cannot write the scene file in {}: {e}", store.dir().display()))?;
+            store.save(&scene).map_err(|e| {
+                format!(
+                    "cannot write the scene file in {}: {e}",
+                    store.dir().display()
+                )
+            })?;
         }
         self.scenes.insert(scene.slot, scene);
         self.publish();
         Ok(())
     }
 
-    async fn import(&mut self, bundle: Bundle, replace: bool, origin: &Origin) -> Result<Reply, String> {
+    async fn import(
+        &mut self,
+        bundle: Bundle,
+        replace: bool,
+        origin: &Origin,
+    ) -> Result<Reply, String> {
         let taken: Vec<String> = bundle
             .scenes
             .iter()
-            .filter_map(|s| self.scenes.get(&s.slot).map(|old| format!("{} {:?}", s.slot, old.name)))
+            .filter_map(|s| {
+                self.scenes
+                    .get(&s.slot)
+                    .map(|old| format!("{} {:?}", s.slot, old.name))
+            })
             .collect();
         if !taken.is_empty() && !replace {
             return Err(format!(
@@ -703,17 +718,18 @@ impl Memory {
         origin: Origin,
     ) -> Result<Applied, DeskGone> {
         let all = self.desk.snapshot().await?;
-        let known: HashMap<ParamId, (ParamId, Value)> = all
-            .into_iter()
-            .map(|(p, v)| (p.clone(), (p, v)))
-            .collect();
+        let known: HashMap<ParamId, (ParamId, Value)> =
+            all.into_iter().map(|(p, v)| (p.clone(), (p, v))).collect();
         let unknown: Vec<ParamId> = values
             .iter()
             .filter(|(p, _)| !known.contains_key(p))
             .map(|(p, _)| p.clone())
             .collect();
         if !unknown.is_empty() {
-            debug!(count = unknown.len(), "registering parameters the desk did not know");
+            debug!(
+                count = unknown.len(),
+                "registering parameters the desk did not know"
+            );
             self.desk.register(unknown).await?;
         }
         let mut applied = Applied::default();
@@ -773,7 +789,11 @@ pub mod offline {
     }
 
     /// The saved settings and the scenes (all, or these slots) as a document.
-    pub fn export(state: &StateDir, format: Format, only: &[u32]) -> Result<(String, Bundle), String> {
+    pub fn export(
+        state: &StateDir,
+        format: Format,
+        only: &[u32],
+    ) -> Result<(String, Bundle), String> {
         let (scenes, problems) = scene_store(state).load_all();
         if let Some(p) = problems.first() {
             return Err(p.to_string());
@@ -807,7 +827,12 @@ pub mod offline {
         let taken: Vec<String> = bundle
             .scenes
             .iter()
-            .filter_map(|s| existing.iter().find(|e| e.slot == s.slot).map(|e| format!("{} {:?}", e.slot, e.name)))
+            .filter_map(|s| {
+                existing
+                    .iter()
+                    .find(|e| e.slot == s.slot)
+                    .map(|e| format!("{} {:?}", e.slot, e.name))
+            })
             .collect();
         if !taken.is_empty() && !replace {
             return Err(format!(
@@ -816,7 +841,9 @@ pub mod offline {
             ));
         }
         let file = state.settings_file();
-        let mut settings = Settings::load(&file).map_err(|e| e.to_string())?.unwrap_or_default();
+        let mut settings = Settings::load(&file)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
         for (p, saved) in &bundle.settings {
             let value = saved.resolve(p.kind())?;
             settings.values.retain(|(q, _)| q != p);
@@ -824,7 +851,9 @@ pub mod offline {
         }
         settings.values.sort_by(|a, b| a.0.cmp(&b.0));
         for s in &bundle.scenes {
-            store.save(s).map_err(|e| format!("cannot write the scene file: {e}"))?;
+            store
+                .save(s)
+                .map_err(|e| format!("cannot write the scene file: {e}"))?;
         }
         if !bundle.settings.is_empty() {
             write_atomic(&file, settings.to_toml().as_bytes())

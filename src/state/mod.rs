@@ -19,10 +19,10 @@ mod store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use memory::{Command, MemoryHandle, MemorySetup, Reply, RestorePolicy, SceneSummary};
 pub use scene::{
     check_name, is_scene_param, now_rfc3339, range_told_by_mixer, SavedValue, Scene, Scope, SLOTS,
 };
-pub use memory::{Command, MemoryHandle, MemorySetup, Reply, RestorePolicy, SceneSummary};
 pub use settings::{is_setting, keep_settings, Settings, SAVE_AFTER, SAVE_AT_MOST_AFTER};
 pub use store::SceneStore;
 

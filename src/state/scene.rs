@@ -99,10 +99,18 @@ impl Scope {
             let p = p.as_ref().trim();
             let known = matches!(
                 p,
-                "all" | "x32" | "camilla" | "stabilizer" | "faders" | "mutes" | "eq" | "sends"
+                "all"
+                    | "x32"
+                    | "camilla"
+                    | "stabilizer"
+                    | "faders"
+                    | "mutes"
+                    | "eq"
+                    | "sends"
                     | "names"
             );
-            let id_like = p.starts_with("x32:") || p.starts_with("camilla:") || p.starts_with("pupitre:");
+            let id_like =
+                p.starts_with("x32:") || p.starts_with("camilla:") || p.starts_with("pupitre:");
             if !known && !id_like {
                 return Err(format!("{p:?} is not a scope; a scope is {SECTIONS}"));
             }
@@ -149,7 +157,9 @@ fn pattern_covers(pattern: &str, param: &ParamId) -> bool {
         "faders" => matches!(leaf, "fader" | "volume" | "gain") && !path.contains("/eq/"),
         "mutes" => {
             (param.mixer() == MixerId::X32 && path.ends_with("/mix/on"))
-                || (param.mixer() == MixerId::Camilla && leaf == "mute" && !path.starts_with("filter/"))
+                || (param.mixer() == MixerId::Camilla
+                    && leaf == "mute"
+                    && !path.starts_with("filter/"))
         }
         "eq" => {
             path.contains("/eq/")
@@ -171,7 +181,10 @@ fn pattern_covers(pattern: &str, param: &ParamId) -> bool {
             if id.contains('*') {
                 glob(id, &full)
             } else {
-                full == id || full.strip_prefix(id).is_some_and(|rest| rest.starts_with('/'))
+                full == id
+                    || full
+                        .strip_prefix(id)
+                        .is_some_and(|rest| rest.starts_with('/'))
             }
         }
     }
@@ -216,12 +229,7 @@ pub struct Scene {
 
 impl Scene {
     /// A scene of the scene parameters among `snapshot` (a desk snapshot) that `scope` covers.
-    pub fn capture(
-        slot: u32,
-        name: &str,
-        scope: Scope,
-        snapshot: &[(ParamId, Value)],
-    ) -> Scene {
+    pub fn capture(slot: u32, name: &str, scope: Scope, snapshot: &[(ParamId, Value)]) -> Scene {
         let mut values: Vec<_> = snapshot
             .iter()
             .filter(|(p, _)| scope.covers(p))
@@ -303,7 +311,9 @@ mod tests {
             let scope = Scope::new(patterns).unwrap();
             assert_eq!(scope.covers(&id(param)), *expected, "{patterns:?} {param}");
         }
-        assert!(Scope::new(&["everything"]).unwrap_err().contains("not a scope"));
+        assert!(Scope::new(&["everything"])
+            .unwrap_err()
+            .contains("not a scope"));
         assert!(Scope::new::<&str>(&[]).unwrap().is_all());
     }
 
@@ -327,7 +337,9 @@ mod tests {
             SavedValue::Position(767.0 / 1023.0)
         );
         assert!(SavedValue::Position(1.5).resolve(ParamKind::Fader).is_err());
-        assert!(SavedValue::Index(20).resolve(ParamKind::Choice { count: 16 }).is_err());
+        assert!(SavedValue::Index(20)
+            .resolve(ParamKind::Choice { count: 16 })
+            .is_err());
     }
 
     proptest! {

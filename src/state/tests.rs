@@ -109,7 +109,11 @@ fn a_write_interrupted_anywhere_leaves_the_previous_state_file_whole() {
         }));
         assert!(crashed.is_err(), "step {k} was reached");
         let text = std::fs::read_to_string(&file).unwrap();
-        let expected = if *stop_at == WriteStep::Renamed { &new } else { &old };
+        let expected = if *stop_at == WriteStep::Renamed {
+            &new
+        } else {
+            &old
+        };
         assert_eq!(&text, expected, "interrupted at {stop_at:?}");
         // And the file reads as a desk state.
         let read = exchange::read(&text, exchange::Format::Json, &file).unwrap();

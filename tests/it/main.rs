@@ -6,9 +6,9 @@ mod cli;
 mod gpio;
 mod latency;
 mod learn;
-mod memory;
 #[cfg(unix)]
 mod lifecycle;
+mod memory;
 mod midi_net;
 mod stabilizer;
 mod state;
