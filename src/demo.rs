@@ -146,6 +146,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
             stabilizer: Some(service.stabilizer()),
             config: config.clone(),
             banks: service.banks().to_vec(),
+            memory: service.ui_memory(),
         };
         let rt = tokio::runtime::Handle::current();
         let ui_stop = stop.clone();

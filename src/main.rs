@@ -471,6 +471,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         stabilizer: Some(service.stabilizer()),
                         config: config.clone(),
                         banks: service.banks().to_vec(),
+                        memory: service.ui_memory(),
                     };
                     let rt = tokio::runtime::Handle::current();
                     let ui_stop = stop.clone();

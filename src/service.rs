@@ -23,6 +23,8 @@ use crate::x32::{self, X32Settings};
 pub struct Service {
     desk: DeskHandle,
     memory: MemoryHandle,
+    journal_lines: watch::Receiver<Vec<crate::ui::memory::JournalLine>>,
+    feeds: watch::Receiver<Vec<crate::ui::memory::FeedLine>>,
     banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
     tasks: JoinSet<()>,
@@ -145,6 +147,9 @@ impl Service {
                 stop.child_token(),
             ));
         }
+        // Filled by the journal and the routing reader once they run.
+        let (_journal_tx, journal_lines) = watch::channel(Vec::new());
+        let (_feeds_tx, feeds) = watch::channel(Vec::new());
         let banks = surfaces
             .iter()
             .filter_map(|(s, _)| Some((s.name.clone(), s.mapping.banks.clone()?)))
@@ -158,6 +163,8 @@ impl Service {
         Ok(Service {
             desk: handle,
             memory,
+            journal_lines,
+            feeds,
             banks,
             stabilizer: state_rx,
             tasks,
@@ -169,6 +176,15 @@ impl Service {
     /// A handle on the desk.
     pub fn desk(&self) -> &DeskHandle {
         &self.desk
+    }
+
+    /// What the screen's memory panel follows: scenes, the journal's last lines, stream feeds.
+    pub fn ui_memory(&self) -> crate::ui::memory::MemoryInputs {
+        crate::ui::memory::MemoryInputs {
+            memory: Some(self.memory.clone()),
+            journal: self.journal_lines.clone(),
+            feeds: self.feeds.clone(),
+        }
     }
 
     /// Scenes, resets, imports and exports.

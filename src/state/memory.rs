@@ -64,7 +64,8 @@ pub enum Command {
     Save {
         /// The slot, 1–99.
         slot: Option<u32>,
-        /// Its name.
+        /// Its name; empty is "Scene N".
+        #[serde(default)]
         name: String,
         /// Scope patterns; empty is everything.
         #[serde(default)]
@@ -517,7 +518,6 @@ impl Memory {
         match command {
             Command::List => Ok(Reply::done(format!("{} scenes", self.scenes.len()))),
             Command::Save { slot, name, scope } => {
-                check_name(&name)?;
                 let scope = Scope::new(&scope)?;
                 let slot = match slot {
                     Some(s) if (1..=SLOTS).contains(&s) => s,
@@ -526,6 +526,13 @@ impl Memory {
                         .find(|s| !self.scenes.contains_key(s))
                         .ok_or("every slot holds a scene; give one to replace")?,
                 };
+                // A touchscreen has no keyboard: an empty name is "Scene N".
+                let name = if name.trim().is_empty() {
+                    format!("Scene {slot}")
+                } else {
+                    name
+                };
+                check_name(&name)?;
                 let all = self.desk.snapshot().await.map_err(gone)?;
                 let scene = Scene::capture(slot, &name, scope, &all);
                 if scene.values.is_empty() {

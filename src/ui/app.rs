@@ -1,6 +1,7 @@
 //! The desk in a window: the Slint event loop on this (main) thread, the desk's tokio tasks on
 //! the runtime's workers, one frame closure at most every 33 ms between them.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use slint::ComponentHandle;
@@ -9,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use super::banks::Controllers;
+use super::memory::{self, MemoryInputs, ScreenLink};
 use super::screen::{Frame, Look, Screen};
 use super::{live, strips, DeskWindow};
 use crate::config::Config;
@@ -44,6 +46,8 @@ pub struct UiInputs {
     pub config: Config,
     /// Each controller that pages across strips, with its banks (`Service::banks`).
     pub banks: Vec<(String, Banks)>,
+    /// Scenes, the journal's last lines and the likely stream feeds.
+    pub memory: MemoryInputs,
 }
 
 /// Open the desk and run it until the window is closed (then `stop` is cancelled) or `stop`
@@ -93,6 +97,24 @@ pub fn run_window(
                 Instant::now(),
             );
         }
+    }
+    {
+        let send_to = inputs.desk.clone();
+        let send_rt = rt.clone();
+        let page = Rc::downgrade(&screen);
+        memory::connect(
+            &app,
+            ScreenLink {
+                send: Rc::new(move |intent| send(&send_to, &send_rt, intent)),
+                ask: memory::asker(&app, inputs.memory.memory.clone(), rt),
+                page_scope: Rc::new(move || {
+                    page.upgrade()
+                        .and_then(|s| s.try_borrow().ok().map(|s| s.page_scope()))
+                        .unwrap_or_default()
+                }),
+            },
+        );
+        memory::follow_lists(&app, inputs.memory, rt);
     }
     live::attach(screen);
     let feed_stop = stop.child_token();

@@ -16,6 +16,7 @@ pub use generated::*;
 pub mod app;
 pub mod banks;
 pub mod live;
+pub mod memory;
 pub mod render;
 pub mod screen;
 pub mod shots;

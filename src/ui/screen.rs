@@ -508,6 +508,14 @@ impl Screen {
         }
     }
 
+    /// Scope patterns naming the strips on the current page (`x32:/ch/01`, `camilla:ch/0`):
+    /// what "reset this page" resets.
+    pub fn page_scope(&self) -> Vec<String> {
+        self.visible()
+            .map(|i| strip_scope(&self.strips[i].fader))
+            .collect()
+    }
+
     fn visible(&self) -> std::ops::Range<usize> {
         let per = self.per_page();
         let start = (self.page * per).min(self.strips.len());
@@ -568,6 +576,9 @@ impl Screen {
         for (p, v) in frame.values {
             if let Some(shown) = self.shown_by.get(&p) {
                 dirty.extend(shown);
+            }
+            if p.mixer() == crate::desk::MixerId::Pupitre {
+                super::memory::follow_value(&self.app, &p, &v);
             }
             if self.look_value(&p, &v) {
                 continue;
@@ -762,5 +773,17 @@ impl Screen {
     /// The presets' targets, in button order.
     pub fn presets() -> [f64; 4] {
         TARGET_PRESETS
+    }
+}
+
+/// The scope pattern of the strip a fader belongs to: its id without the fader's own leaf
+/// (`x32:/ch/01/mix/fader` → `x32:/ch/01`, `x32:/dca/3/fader` → `x32:/dca/3`,
+/// `camilla:ch/0/gain` → `camilla:ch/0`).
+pub fn strip_scope(fader: &ParamId) -> String {
+    let id = fader.to_string();
+    let base = id.strip_suffix("/mix/fader").unwrap_or(&id);
+    match base.rsplit_once('/') {
+        Some((strip, _)) if base.len() == id.len() => strip.to_owned(),
+        _ => base.to_owned(),
     }
 }

@@ -462,3 +462,161 @@ fn the_french_translation_is_complete() {
     assert!(seen > 40, "found only {seen} texts");
     assert!(missing.is_empty(), "no French for {missing:?}");
 }
+
+#[test]
+fn the_memory_panel_recalls_saves_resets_and_picks_the_stream_feed() {
+    use pupitre::state::{Command, SceneSummary};
+    use pupitre::ui::memory::{self, FeedLine, JournalLine, ScreenLink};
+    let (app, screen, sent) = screen(Look::default());
+    let asked: Rc<RefCell<Vec<Command>>> = Rc::default();
+    let log = asked.clone();
+    let intents = sent.clone();
+    let page = screen.clone();
+    memory::connect(
+        &app,
+        ScreenLink {
+            send: Rc::new(move |i| intents.borrow_mut().push(i)),
+            ask: Rc::new(move |c| log.borrow_mut().push(c)),
+            page_scope: Rc::new(move || page.borrow().page_scope()),
+        },
+    );
+    let scene = |slot: u32, name: &str, scope: &str| SceneSummary {
+        slot,
+        name: name.into(),
+        scope: scope.into(),
+        saved: "2026-11-22T14:03:07Z".into(),
+        values: 199,
+    };
+    memory::show(
+        &app,
+        &[
+            scene(1, "Intro", "all"),
+            scene(4, "Sermon", "faders + x32:/main/st"),
+        ],
+        &[JournalLine {
+            time: "14:03:07".into(),
+            who: "xtouch".into(),
+            what: "x32:/ch/01/mix/fader".into(),
+            change: "-12.0 dB → -3.5 dB (×14)".into(),
+        }],
+        &[
+            FeedLine {
+                source: 16,
+                label: "Matrix 1".into(),
+                reasons: "LR + bus 5 → matrix 1 → card outputs 1-2".into(),
+            },
+            FeedLine {
+                source: 22,
+                label: "Main LR".into(),
+                reasons: "main LR → outputs 1-2 (analog)".into(),
+            },
+        ],
+    );
+    one(&app, "memory").invoke_accessible_default_action();
+    one(&app, "recall 4").invoke_accessible_default_action();
+    assert_eq!(
+        asked.borrow().last(),
+        Some(&Command::Recall { scene: "4".into() })
+    );
+    one(&app, "save scene").invoke_accessible_default_action();
+    assert_eq!(
+        asked.borrow().last(),
+        Some(&Command::Save {
+            slot: None,
+            name: String::new(),
+            scope: vec![]
+        })
+    );
+    // Updating and deleting ask twice.
+    let n = asked.borrow().len();
+    one(&app, "update 4").invoke_accessible_default_action();
+    assert_eq!(asked.borrow().len(), n, "armed, not done");
+    one(&app, "update 4").invoke_accessible_default_action();
+    assert_eq!(
+        asked.borrow().last(),
+        Some(&Command::Save {
+            slot: Some(4),
+            name: "Sermon".into(),
+            scope: vec!["faders".into(), "x32:/main/st".into()]
+        })
+    );
+    one(&app, "delete 1").invoke_accessible_default_action();
+    one(&app, "delete 1").invoke_accessible_default_action();
+    assert_eq!(
+        asked.borrow().last(),
+        Some(&Command::Delete { scene: "1".into() })
+    );
+    // The desk says scene 4 is the current one: its recall button is lit.
+    screen.borrow_mut().apply(
+        Frame {
+            values: vec![(p("pupitre:scene/current"), Value::Index(4))],
+            ..Frame::default()
+        },
+        Instant::now(),
+    );
+    assert_eq!(one(&app, "recall 4").accessible_checked(), Some(true));
+    assert_eq!(one(&app, "recall 1").accessible_checked(), Some(false));
+    let dir = shots_dir();
+    let shoot = |name: &str| {
+        for (w, h) in [(800, 480), (1280, 720)] {
+            for lang in ["en", "fr"] {
+                screen.borrow_mut().set_look(Look {
+                    language: lang.into(),
+                    theme: 0,
+                    density: 1,
+                });
+                app.window().set_size(PhysicalSize::new(w, h));
+                let shot = app.window().take_snapshot().expect("a snapshot");
+                pupitre::ui::render::write_png(
+                    &dir.join(format!("memory-{name}-{w}x{h}-{lang}.png")),
+                    w,
+                    h,
+                    shot.as_bytes(),
+                )
+                .unwrap();
+            }
+        }
+        screen.borrow_mut().set_look(Look::default());
+        app.window().set_size(PhysicalSize::new(1280, 720));
+    };
+    shoot("scenes");
+    one(&app, "memory tab 1").invoke_accessible_default_action();
+    shoot("journal");
+    // Reset this page: the strips on it, after a second press.
+    one(&app, "memory tab 2").invoke_accessible_default_action();
+    shoot("reset");
+    one(&app, "reset page").invoke_accessible_default_action();
+    one(&app, "reset page").invoke_accessible_default_action();
+    let Some(Command::Reset { scope }) = asked.borrow().last().cloned() else {
+        panic!("a reset: {:?}", asked.borrow().last());
+    };
+    assert_eq!(
+        scope.first().map(String::as_str),
+        Some("x32:/ch/01"),
+        "{scope:?}"
+    );
+    assert!(scope.len() >= 4, "{scope:?}");
+    one(&app, "reset camilla").invoke_accessible_default_action();
+    one(&app, "reset camilla").invoke_accessible_default_action();
+    assert_eq!(
+        asked.borrow().last(),
+        Some(&Command::Reset {
+            scope: vec!["camilla".into()]
+        })
+    );
+    // The stream feeds: "Use" sets the leveler's source on the desk.
+    one(&app, "memory tab 3").invoke_accessible_default_action();
+    one(&app, "use feed 16").invoke_accessible_default_action();
+    let last = sent.borrow().last().cloned().unwrap();
+    assert_eq!(last.param, p("pupitre:stabilizer/source"));
+    assert_eq!(last.op, Op::Set(Value::Index(16)));
+    screen.borrow_mut().apply(
+        Frame {
+            values: vec![(p("pupitre:stabilizer/source"), Value::Index(16))],
+            ..Frame::default()
+        },
+        Instant::now(),
+    );
+    assert_eq!(one(&app, "use feed 16").accessible_checked(), Some(true));
+    shoot("feeds");
+}
