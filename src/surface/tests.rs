@@ -362,3 +362,36 @@ action = "stabilizer-toggle"
     assert_eq!(i.param.to_string(), "pupitre:stabilizer/enabled");
     assert_eq!(i.op, Op::Toggle);
 }
+
+#[test]
+fn a_scene_button_asks_the_desk_to_recall_its_slot() {
+    let text = r#"
+[device]
+name = "Pad"
+input = "Pad"
+
+[[control]]
+name = "F3"
+source = { note = 56 }
+action = "scene:3"
+"#;
+    let mut e = engine(text);
+    let press = |velocity| ShortMessage::NoteOn {
+        channel: 0,
+        note: 56,
+        velocity,
+    };
+    let out = e.on_input(press(127), Instant::now());
+    let [Output::Intent(i)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(i.param.to_string(), "pupitre:scene/recall");
+    assert_eq!(i.op, Op::Set(Value::Index(3)));
+    // The release does nothing.
+    assert!(e.on_input(press(0), Instant::now()).is_empty());
+    // Slots are 1–99.
+    for bad in ["scene:0", "scene:100", "scene:x"] {
+        let e = Mapping::parse(&text.replace("scene:3", bad), Path::new("m.toml")).unwrap_err();
+        assert!(e.to_string().contains("scene:N recalls the scene in slot N, 1 to 99"), "{e}");
+    }
+}
