@@ -1,5 +1,5 @@
 //! The running service: the desk, one task per mixer link and per controller, the stabilizer,
-//! the settings keeper, and an orderly stop.
+//! the settings keeper and the journal, and an orderly stop.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use crate::desk::{Desk, DeskHandle, MixerId, ParamId, Value};
 use crate::mapping::{Banks, Mapping, Transport};
 use crate::midi::{self, NamePattern, NetSettings, PortSpec};
 use crate::stabilizer::{self, StabilizerSetup, StabilizerState};
-use crate::state::{self, Settings, StateDir};
+use crate::state::{self, JournalEntry, Settings, StateDir};
 use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
@@ -24,6 +24,7 @@ pub struct Service {
     desk: DeskHandle,
     banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
+    journal: watch::Receiver<Vec<JournalEntry>>,
     tasks: JoinSet<()>,
     stop: CancellationToken,
     desk_stop: CancellationToken,
@@ -116,10 +117,17 @@ impl Service {
         } else if config.stabilizer.enabled {
             warn!("the stabilizer rides an X32 fader and no X32 is configured; it stays off");
         }
+        let (journal_tx, journal) = watch::channel(Vec::new());
         if let Some(dir) = &state {
             tasks.spawn(state::keep_settings(
                 handle.clone(),
                 dir.settings_file(),
+                stop.child_token(),
+            ));
+            tasks.spawn(state::keep_journal(
+                handle.clone(),
+                dir.path().to_owned(),
+                journal_tx,
                 stop.child_token(),
             ));
         }
@@ -137,6 +145,7 @@ impl Service {
             desk: handle,
             banks,
             stabilizer: state_rx,
+            journal,
             tasks,
             stop,
             desk_stop,
@@ -156,6 +165,12 @@ impl Service {
     /// The stabilizer's state, as it changes.
     pub fn stabilizer(&self) -> watch::Receiver<StabilizerState> {
         self.stabilizer.clone()
+    }
+
+    /// The journal's last entries, newest last ([`state::RECENT`] at most); stays empty
+    /// without a state folder.
+    pub fn journal(&self) -> watch::Receiver<Vec<JournalEntry>> {
+        self.journal.clone()
     }
 
     /// Stop everything (if not already asked) and wait up to `grace` for the tasks to finish.
