@@ -103,6 +103,16 @@ impl Service {
             tasks.spawn(camilla::run(settings, link, stop.child_token()));
         }
         let handle = desk.handle();
+        // The journal follows from before the desk runs, so it misses nothing.
+        let (journal_tx, journal) = watch::channel(Vec::new());
+        let journal_task = state.as_ref().map(|dir| {
+            state::keep_journal(
+                handle.clone(),
+                dir.path().to_owned(),
+                journal_tx,
+                stop.child_token(),
+            )
+        });
         tokio::spawn(desk.run(desk_stop.clone()));
         let setup = stabilizer_setup(config);
         let (state_tx, state_rx) = watch::channel(stabilizer::initial_state(&setup));
@@ -117,19 +127,15 @@ impl Service {
         } else if config.stabilizer.enabled {
             warn!("the stabilizer rides an X32 fader and no X32 is configured; it stays off");
         }
-        let (journal_tx, journal) = watch::channel(Vec::new());
         if let Some(dir) = &state {
             tasks.spawn(state::keep_settings(
                 handle.clone(),
                 dir.settings_file(),
                 stop.child_token(),
             ));
-            tasks.spawn(state::keep_journal(
-                handle.clone(),
-                dir.path().to_owned(),
-                journal_tx,
-                stop.child_token(),
-            ));
+        }
+        if let Some(task) = journal_task {
+            tasks.spawn(task);
         }
         let banks = surfaces
             .iter()

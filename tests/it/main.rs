@@ -4,6 +4,7 @@
 mod camilla;
 mod cli;
 mod gpio;
+mod journal;
 mod learn;
 #[cfg(unix)]
 mod lifecycle;
