@@ -24,7 +24,7 @@
 //! whatever the Pi's time zone, in fixed width so that text order is time order, and readable
 //! with `grep 2026-11-22T14: journal.jsonl` on a box with nothing but a shell.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -250,6 +250,9 @@ struct Burst {
 #[derive(Default)]
 pub(super) struct Folder {
     open: HashMap<(ParamId, Origin), Open>,
+    /// Open entries by when they were last touched, oldest first; an item is stale once its
+    /// entry was touched again or closed. Finding what is due stays cheap with thousands open.
+    touched: VecDeque<(Instant, (ParamId, Origin))>,
     bursts: HashMap<MixerId, Burst>,
 }
 
@@ -288,12 +291,14 @@ impl Folder {
                 e.count += 1;
                 e.ms = now.duration_since(open.first).as_millis() as u64;
                 open.last = now;
+                self.touched.push_back((now, key));
                 return;
             }
             if let Some(done) = self.open.remove(&key) {
                 out.push(done.entry);
             }
         }
+        self.touched.push_back((now, key.clone()));
         self.open.insert(
             key,
             Open {
@@ -357,35 +362,64 @@ impl Folder {
     }
 
     /// When the next open entry closes by itself, if any is open.
-    pub(super) fn due(&self) -> Option<Instant> {
-        let open = self.open.values().map(|o| o.last + FOLD_GAP);
+    pub(super) fn due(&mut self) -> Option<Instant> {
+        self.drop_stale();
+        let open = self.touched.front().map(|(last, _)| *last + FOLD_GAP);
         let bursts = self.bursts.values().map(|b| b.last + FOLD_GAP);
-        open.chain(bursts).min()
+        open.into_iter().chain(bursts).min()
+    }
+
+    fn is_current(&self, last: Instant, key: &(ParamId, Origin)) -> bool {
+        self.open.get(key).is_some_and(|o| o.last == last)
+    }
+
+    fn drop_stale(&mut self) {
+        while let Some((last, key)) = self.touched.front() {
+            if self.is_current(*last, key) {
+                return;
+            }
+            self.touched.pop_front();
+        }
     }
 
     /// Close what has been quiet for [`FOLD_GAP`] at `now`, oldest first.
     pub(super) fn close_due(&mut self, now: Instant, out: &mut Vec<JournalEntry>) {
-        self.close_where(out, |last| now.duration_since(last) >= FOLD_GAP);
+        let mut closed: Vec<(Instant, Vec<JournalEntry>)> = Vec::new();
+        while let Some((last, _)) = self.touched.front() {
+            if now.duration_since(*last) < FOLD_GAP {
+                break;
+            }
+            if let Some((last, key)) = self.touched.pop_front() {
+                if self.is_current(last, &key) {
+                    if let Some(o) = self.open.remove(&key) {
+                        closed.push((last, vec![o.entry]));
+                    }
+                }
+            }
+        }
+        self.close_bursts(&mut closed, |last| now.duration_since(last) >= FOLD_GAP);
+        closed.sort_by_key(|(last, _)| *last);
+        out.extend(closed.into_iter().flat_map(|(_, e)| e));
     }
 
     /// Close everything (at stop).
     pub(super) fn close_all(&mut self, out: &mut Vec<JournalEntry>) {
-        self.close_where(out, |_| true);
+        let mut closed: Vec<(Instant, Vec<JournalEntry>)> = self
+            .open
+            .drain()
+            .map(|(_, o)| (o.last, vec![o.entry]))
+            .collect();
+        self.touched.clear();
+        self.close_bursts(&mut closed, |_| true);
+        closed.sort_by_key(|(last, _)| *last);
+        out.extend(closed.into_iter().flat_map(|(_, e)| e));
     }
 
-    fn close_where(&mut self, out: &mut Vec<JournalEntry>, quiet: impl Fn(Instant) -> bool) {
-        let mut closed: Vec<(Instant, Vec<JournalEntry>)> = Vec::new();
-        let keys: Vec<_> = self
-            .open
-            .iter()
-            .filter(|(_, o)| quiet(o.last))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in keys {
-            if let Some(o) = self.open.remove(&k) {
-                closed.push((o.last, vec![o.entry]));
-            }
-        }
+    fn close_bursts(
+        &mut self,
+        closed: &mut Vec<(Instant, Vec<JournalEntry>)>,
+        quiet: impl Fn(Instant) -> bool,
+    ) {
         let mixers: Vec<_> = self
             .bursts
             .iter()
@@ -400,8 +434,6 @@ impl Folder {
                 closed.push((last, entries));
             }
         }
-        closed.sort_by_key(|(last, _)| *last);
-        out.extend(closed.into_iter().flat_map(|(_, e)| e));
     }
 }
 
