@@ -1,5 +1,6 @@
 //! The `pupitre` command line. Everything else lives in the library.
 
+mod cmd_journal;
 mod cmd_latency;
 mod cmd_memory;
 mod cmd_stabilizer;
@@ -81,6 +82,12 @@ enum Command {
         #[command(subcommand)]
         command: cmd_stabilizer::StabilizerCommand,
     },
+    /// Read the action journal: every change the desk accepted, when, from where, old → new.
+    ///
+    /// `pupitre run` keeps it in its state folder (journal.jsonl, rotated at 1 MiB, five old
+    /// files kept). Filter by time, origin and parameter, print JSON lines for tools, or follow
+    /// it as it grows.
+    Journal(cmd_journal::JournalArgs),
     /// Run the whole desk against a built-in fake X32: no hardware, no network.
     ///
     /// Starts a fake X32 on 127.0.0.1, points the service at it, and shows what happens: a
@@ -355,6 +362,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         cmd_stabilizer::run(command)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Journal(args) = cli.command {
+        init_logging(cli.log.as_deref(), "warn");
+        return cmd_journal::run(args);
+    }
     if let Command::Ports = &cli.command {
         return Ok(ports());
     }
@@ -569,7 +580,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             | Command::Reset { .. }
             | Command::Export { .. }
             | Command::Import { .. }
-            | Command::Latency(_) => {
+            | Command::Latency(_)
+            | Command::Journal(_) => {
                 unreachable!("handled above")
             }
         }

@@ -1,5 +1,5 @@
 //! The running service: the desk, one task per mixer link and per controller, the stabilizer,
-//! the settings keeper, and an orderly stop.
+//! the settings keeper and the journal, and an orderly stop.
 
 use std::time::Duration;
 
@@ -15,7 +15,9 @@ use crate::desk::{Desk, DeskHandle, MixerId, ParamId, Value};
 use crate::mapping::{Banks, Mapping, Transport};
 use crate::midi::{self, NamePattern, NetSettings, PortSpec};
 use crate::stabilizer::{self, StabilizerSetup, StabilizerState};
-use crate::state::{self, MemoryHandle, MemorySetup, RestorePolicy, Settings, StateDir};
+use crate::state::{
+    self, JournalEntry, MemoryHandle, MemorySetup, RestorePolicy, Settings, StateDir,
+};
 use crate::surface::{self, Engine, SurfaceSpec};
 use crate::x32::{self, X32Settings};
 
@@ -23,10 +25,10 @@ use crate::x32::{self, X32Settings};
 pub struct Service {
     desk: DeskHandle,
     memory: MemoryHandle,
-    journal_lines: watch::Receiver<Vec<crate::ui::memory::JournalLine>>,
     feeds: watch::Receiver<Vec<crate::ui::memory::FeedLine>>,
     banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
+    journal: watch::Receiver<Vec<JournalEntry>>,
     tasks: JoinSet<()>,
     stop: CancellationToken,
     desk_stop: CancellationToken,
@@ -106,6 +108,16 @@ impl Service {
             tasks.spawn(camilla::run(settings, link, stop.child_token()));
         }
         let handle = desk.handle();
+        // The journal follows from before the desk runs, so it misses nothing.
+        let (journal_tx, journal) = watch::channel(Vec::new());
+        let journal_task = state.as_ref().map(|dir| {
+            state::keep_journal(
+                handle.clone(),
+                dir.path().to_owned(),
+                journal_tx,
+                stop.child_token(),
+            )
+        });
         tokio::spawn(desk.run(desk_stop.clone()));
         let setup = stabilizer_setup(config);
         let (state_tx, state_rx) = watch::channel(stabilizer::initial_state(&setup));
@@ -127,6 +139,9 @@ impl Service {
                 stop.child_token(),
             ));
         }
+        if let Some(task) = journal_task {
+            tasks.spawn(task);
+        }
         let (memory, remember) = state::memory::start(
             handle.clone(),
             MemorySetup {
@@ -147,8 +162,7 @@ impl Service {
                 stop.child_token(),
             ));
         }
-        // Filled by the journal and the routing reader once they run.
-        let (_journal_tx, journal_lines) = watch::channel(Vec::new());
+        // Filled by the routing reader once it runs.
         let (_feeds_tx, feeds) = watch::channel(Vec::new());
         let banks = surfaces
             .iter()
@@ -163,10 +177,10 @@ impl Service {
         Ok(Service {
             desk: handle,
             memory,
-            journal_lines,
             feeds,
             banks,
             stabilizer: state_rx,
+            journal,
             tasks,
             stop,
             desk_stop,
@@ -182,7 +196,7 @@ impl Service {
     pub fn ui_memory(&self) -> crate::ui::memory::MemoryInputs {
         crate::ui::memory::MemoryInputs {
             memory: Some(self.memory.clone()),
-            journal: self.journal_lines.clone(),
+            journal: self.journal.clone(),
             feeds: self.feeds.clone(),
         }
     }
@@ -200,6 +214,12 @@ impl Service {
     /// The stabilizer's state, as it changes.
     pub fn stabilizer(&self) -> watch::Receiver<StabilizerState> {
         self.stabilizer.clone()
+    }
+
+    /// The journal's last entries, newest last ([`state::RECENT`] at most); stays empty
+    /// without a state folder.
+    pub fn journal(&self) -> watch::Receiver<Vec<JournalEntry>> {
+        self.journal.clone()
     }
 
     /// Stop everything (if not already asked) and wait up to `grace` for the tasks to finish.

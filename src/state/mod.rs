@@ -6,6 +6,10 @@
 //! web remote all see the same ones. [`keep_settings`] follows the desk and saves them shortly
 //! after they stop changing; the service gives them back to the desk at start.
 //!
+//! And the action journal ([`keep_journal`]): every accepted change with its time, origin,
+//! parameter and old → new value, appended to `journal.jsonl` and read back by
+//! [`read_journal`] (`pupitre journal`).
+//!
 //! Every file is written beside its final name, flushed to disk, then renamed over it
 //! ([`write_atomic`]): a power cut mid-write leaves the previous file whole.
 
@@ -13,12 +17,22 @@ pub mod defaults;
 pub mod exchange;
 pub mod memory;
 mod scene;
+mod journal;
+mod journal_read;
 mod settings;
 mod store;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use journal::{
+    format_time, keep_journal, EntryKind, JournalEntry, RawValue, FLUSH_EVERY, FOLD_GAP, FOLD_SPAN,
+    JOURNAL_FILE, KEEP_ROTATED, RECENT, RESYNC_DETAIL, ROTATE_AT,
+};
+pub use journal_read::{
+    journal_files, parse_lines, parse_when, read_journal, read_journal_detailed, JournalError,
+    JournalFilter, JournalRead, JournalTail, TailPosition, WhenError,
+};
 pub use memory::{Command, MemoryHandle, MemorySetup, Reply, RestorePolicy, SceneSummary};
 pub use scene::{
     check_name, is_scene_param, now_rfc3339, range_told_by_mixer, SavedValue, Scene, Scope, SLOTS,
@@ -151,5 +165,7 @@ pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
     Ok(aside)
 }
 
+#[cfg(test)]
+mod journal_tests;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::{DeskWindow, FeedRow, JournalRow, MemoryLogic, SceneRow};
 use crate::desk::{Intent, Op, Origin, ParamId, Value};
-use crate::state::{Command, MemoryHandle, SceneSummary};
+use crate::state::{Command, EntryKind, JournalEntry, MemoryHandle, SceneSummary};
 
 /// One journal line as the panel shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,8 +39,8 @@ pub struct FeedLine {
 pub struct MemoryInputs {
     /// Scenes and resets; `None` shows an empty list.
     pub memory: Option<MemoryHandle>,
-    /// The journal's last entries, newest first.
-    pub journal: watch::Receiver<Vec<JournalLine>>,
+    /// The journal's last entries, newest last (`Service::journal`).
+    pub journal: watch::Receiver<Vec<JournalEntry>>,
     /// The likely stream feeds.
     pub feeds: watch::Receiver<Vec<FeedLine>>,
 }
@@ -190,6 +190,31 @@ pub fn follow_lists(app: &DeskWindow, inputs: MemoryInputs, rt: &tokio::runtime:
     ));
 }
 
+/// The journal's entries as the panel lists them: newest first, local time.
+pub fn journal_lines(entries: &[JournalEntry]) -> Vec<JournalLine> {
+    entries
+        .iter()
+        .rev()
+        .map(|e| JournalLine {
+            time: e
+                .time
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string(),
+            who: e.origin.clone(),
+            what: e.param.clone(),
+            change: match e.kind {
+                EntryKind::Change if e.count > 1 => {
+                    format!("{} → {} (×{})", e.old, e.new, e.count)
+                }
+                EntryKind::Change => format!("{} → {}", e.old, e.new),
+                EntryKind::Resync => format!("read back {}", e.count),
+                EntryKind::Missed => format!("{} not recorded", e.count),
+            },
+        })
+        .collect()
+}
+
 /// Show these lists now (the UI thread; tests and screenshots call it directly).
 pub fn show(
     app: &DeskWindow,
@@ -207,7 +232,7 @@ pub fn show(
 async fn follow(
     weak: slint::Weak<DeskWindow>,
     mut scenes: watch::Receiver<Vec<SceneSummary>>,
-    mut journal: watch::Receiver<Vec<JournalLine>>,
+    mut journal: watch::Receiver<Vec<JournalEntry>>,
     mut feeds: watch::Receiver<Vec<FeedLine>>,
     has_memory: bool,
 ) {
@@ -225,7 +250,7 @@ async fn follow(
             }
             r = journal.changed(), if with_journal => {
                 with_journal = r.is_ok();
-                let lines = journal.borrow_and_update().clone();
+                let lines = journal_lines(&journal.borrow_and_update());
                 weak.upgrade_in_event_loop(move |app| set_journal(&app, &lines))
             }
             r = feeds.changed(), if with_feeds => {

@@ -477,3 +477,116 @@ fn latency_with_a_config_probes_mixers_and_surfaces_and_skips_gpio() {
     answering.abort();
     drop(fake);
 }
+
+#[test]
+fn journal_filters_and_prints_one_line_per_entry() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-journal");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let line = |t: &str, origin: &str, param: &str, old: &str, new: &str, count: u32| {
+        format!(
+            "{{\"time\":\"2026-11-22T{t}Z\",\"seq\":{count},\"origin\":\"{origin}\",\"param\":\"{param}\",\
+             \"old\":\"{old}\",\"new\":\"{new}\",\"old_raw\":0.5,\"new_raw\":0.7,\"count\":{count}}}\n"
+        )
+    };
+    // An older, rotated file; then the current one, torn at the end by a power cut.
+    std::fs::write(
+        dir.join("journal.1.jsonl"),
+        line(
+            "13:59:00.000",
+            "surface:xtouch",
+            "x32:/ch/02/mix/fader",
+            "-inf dB",
+            "-20.0 dB",
+            3,
+        ),
+    )
+    .unwrap();
+    let current = [
+        line(
+            "14:03:07.412",
+            "surface:xtouch",
+            "x32:/ch/01/mix/fader",
+            "-12.0 dB",
+            "-3.5 dB",
+            14,
+        ),
+        line(
+            "14:03:08.000",
+            "mixer:x32",
+            "x32:/ch/03/mix/fader",
+            "-10.0 dB",
+            "-5.0 dB",
+            1,
+        ),
+        line(
+            "14:03:09.500",
+            "surface:xtouch2",
+            "x32:/ch/04/mix/on",
+            "ON",
+            "OFF",
+            1,
+        ),
+        "{\"time\":\"2026-11-22T14:04".to_string(),
+    ]
+    .concat();
+    std::fs::write(dir.join("journal.jsonl"), &current).unwrap();
+    let journal = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pupitre"))
+            .arg("journal")
+            .arg("--state-dir")
+            .arg(&dir)
+            .args(args)
+            .env("TZ", "UTC")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("the pupitre binary runs")
+    };
+
+    let out = journal(&["--origin", "surface:xtouch", "--last", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "2026-11-22 13:59:00.000  surface:xtouch  x32:/ch/02/mix/fader    -inf dB → -20.0 dB  (×3)\n\
+         2026-11-22 14:03:07.412  surface:xtouch  x32:/ch/01/mix/fader    -12.0 dB → -3.5 dB  (×14)\n"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("journal.jsonl:4:") && err.contains("torn last line"),
+        "{err}"
+    );
+
+    // Families of origins, parameter globs, JSON lines as the file has them.
+    let out = journal(&[
+        "--origin", "surface", "--origin", "mixer", "--param", "*/fader", "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    assert_eq!(json.lines().count(), 3, "{json}");
+    // Written back exactly as the file holds it.
+    let expected = line(
+        "14:03:08.000",
+        "mixer:x32",
+        "x32:/ch/03/mix/fader",
+        "-10.0 dB",
+        "-5.0 dB",
+        1,
+    );
+    assert!(json.ends_with(&expected), "{json}");
+    let out = journal(&["--since", "2026-11-22T14:03:09Z"]);
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        1,
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = journal(&["--since", "last tuesday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("10m, 2h, 1d"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@
 mod camilla;
 mod cli;
 mod gpio;
+mod journal;
 mod latency;
 mod learn;
 #[cfg(unix)]
