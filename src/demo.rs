@@ -101,6 +101,13 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
         (None, Some(standard)) => StateConfig::Dir(standard.join("demo").path().to_owned()),
         (None, None) => StateConfig::Nowhere,
     };
+    if let StateConfig::Dir(dir) = &config.state {
+        info!(
+            "the demo keeps its settings, scenes and journal in {0}; try `pupitre scene save Demo --state-dir {0}` \
+             and `pupitre journal --state-dir {0} --follow`",
+            dir.display()
+        );
+    }
     let camilla = match &options.camilladsp {
         Some(bin) => {
             let (child, url) = start_camilladsp(bin).await?;
