@@ -7,7 +7,7 @@
 //! goes through the desk as an intent, so mixers are written, surfaces follow and the journal
 //! records the scene as the origin.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -325,8 +325,11 @@ impl Memory {
         stop: CancellationToken,
     ) {
         let mut changes = self.desk.subscribe();
-        // The saved state to put back, per mixer, once it is online.
-        let mut pending = self.pending_restore(restore);
+        // The state saved at the last run, per mixer. A mixer not yet read back in this run
+        // keeps these values in the file (its desk values are only defaults), and the policy
+        // says which mixers get them back once online.
+        let previous = self.saved_desk_state();
+        let mut synced: HashSet<MixerId> = HashSet::new();
         let mut x32_link = self.desk.link_status(MixerId::X32);
         let mut camilla_link = self.desk.link_status(MixerId::Camilla);
         // Check the links' state once before waiting for a change.
@@ -361,36 +364,37 @@ impl Memory {
                     }
                     Err(RecvError::Closed) => break,
                 },
-                Ok(()) = x32_link.changed(), if pending.contains_key(&MixerId::X32) => {
+                Ok(()) = x32_link.changed(), if !synced.contains(&MixerId::X32) => {
                     if x32_link.borrow_and_update().state == LinkState::Online {
-                        if let Some(values) = pending.remove(&MixerId::X32) {
-                            self.put_back(MixerId::X32, values).await;
+                        synced.insert(MixerId::X32);
+                        if restore.x32 {
+                            self.put_back(MixerId::X32, &previous).await;
                         }
                     }
                 }
-                Ok(()) = camilla_link.changed(), if pending.contains_key(&MixerId::Camilla) => {
+                Ok(()) = camilla_link.changed(), if !synced.contains(&MixerId::Camilla) => {
                     if camilla_link.borrow_and_update().state == LinkState::Online {
-                        if let Some(values) = pending.remove(&MixerId::Camilla) {
-                            self.put_back(MixerId::Camilla, values).await;
+                        synced.insert(MixerId::Camilla);
+                        if restore.camilla {
+                            self.put_back(MixerId::Camilla, &previous).await;
                         }
                     }
                 }
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     dirty = None;
-                    self.save_desk_state(&mut last_saved).await;
+                    self.save_desk_state(&mut last_saved, &previous, &synced).await;
                 }
             }
         }
-        if dirty.is_some() {
-            self.save_desk_state(&mut last_saved).await;
+        // As the settings: a change may have reached the desk just before the stop unseen.
+        if self.desk_state.is_some() {
+            self.save_desk_state(&mut last_saved, &previous, &synced)
+                .await;
         }
     }
 
-    /// The saved desk state's values for each mixer the policy restores.
-    fn pending_restore(
-        &self,
-        restore: RestorePolicy,
-    ) -> HashMap<MixerId, Vec<(ParamId, SavedValue)>> {
+    /// The desk state saved at the last run, by mixer (X32 and CamillaDSP).
+    fn saved_desk_state(&self) -> HashMap<MixerId, Vec<(ParamId, SavedValue)>> {
         let mut out: HashMap<MixerId, Vec<(ParamId, SavedValue)>> = HashMap::new();
         let Some(file) = &self.desk_state else {
             return out;
@@ -415,25 +419,25 @@ impl Memory {
         };
         for scene in state.scenes {
             for (p, v) in scene.values {
-                let wanted = match p.mixer() {
-                    MixerId::X32 => restore.x32,
-                    MixerId::Camilla => restore.camilla,
-                    // The config and the command line decide the stabilizer at start.
-                    MixerId::Pupitre => false,
-                };
-                if wanted {
+                // The config and the command line decide the stabilizer at start.
+                if p.mixer() != MixerId::Pupitre {
                     out.entry(p.mixer()).or_default().push((p, v));
                 }
             }
         }
-        for (mixer, values) in &out {
-            info!(%mixer, values = values.len(), file = %file.display(), "the saved desk state goes back to this mixer once it is online");
-        }
         out
     }
 
-    async fn put_back(&mut self, mixer: MixerId, values: Vec<(ParamId, SavedValue)>) {
-        match self.apply(values, Origin::Restore).await {
+    async fn put_back(
+        &mut self,
+        mixer: MixerId,
+        previous: &HashMap<MixerId, Vec<(ParamId, SavedValue)>>,
+    ) {
+        let Some(values) = previous.get(&mixer).filter(|v| !v.is_empty()) else {
+            return;
+        };
+        info!(%mixer, values = values.len(), "putting the saved desk state back");
+        match self.apply(values.clone(), Origin::Restore).await {
             Ok(a) => {
                 info!(%mixer, changed = a.changed, refused = a.refused.len(), "saved desk state put back")
             }
@@ -441,19 +445,36 @@ impl Memory {
         }
     }
 
-    async fn save_desk_state(&mut self, last_saved: &mut Option<Vec<(ParamId, Value)>>) {
+    async fn save_desk_state(
+        &mut self,
+        last_saved: &mut Option<Vec<(ParamId, Value)>>,
+        previous: &HashMap<MixerId, Vec<(ParamId, SavedValue)>>,
+        synced: &HashSet<MixerId>,
+    ) {
         let Some(file) = self.desk_state.clone() else {
             return;
         };
         let Ok(all) = self.desk.snapshot().await else {
             return;
         };
-        let values: Vec<_> = all.into_iter().filter(|(p, _)| is_scene_param(p)).collect();
+        let read_back = |p: &ParamId| p.mixer() == MixerId::Pupitre || synced.contains(&p.mixer());
+        let values: Vec<_> = all
+            .into_iter()
+            .filter(|(p, _)| is_scene_param(p) && read_back(p))
+            .collect();
         if last_saved.as_ref() == Some(&values) {
             debug!("desk state unchanged");
             return;
         }
-        let scene = Scene::capture(1, "Desk state", Scope::all(), &values);
+        let mut scene = Scene::capture(1, "Desk state", Scope::all(), &values);
+        // A mixer not read back in this run keeps what the file said of it.
+        for (mixer, kept) in previous {
+            if !synced.contains(mixer) {
+                scene.values.extend(kept.iter().cloned());
+            }
+        }
+        scene.values.sort_by(|a, b| a.0.cmp(&b.0));
+        scene.values.dedup_by(|a, b| a.0 == b.0);
         let text = exchange::write(
             &Bundle {
                 settings: Vec::new(),

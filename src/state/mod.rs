@@ -15,10 +15,10 @@
 
 pub mod defaults;
 pub mod exchange;
-pub mod memory;
-mod scene;
 mod journal;
 mod journal_read;
+pub mod memory;
+mod scene;
 mod settings;
 mod store;
 

@@ -181,9 +181,9 @@ pub async fn keep_settings(desk: DeskHandle, file: PathBuf, stop: CancellationTo
                 }
             }
         }
-        if dirty.is_some() {
-            save(&desk, &file, &mut last_saved).await;
-        }
+        // Always look once more: a change may have reached the desk just before the stop, with
+        // its broadcast not yet seen here (the save compares and writes only what changed).
+        save(&desk, &file, &mut last_saved).await;
     }
     .instrument(span)
     .await

@@ -392,6 +392,10 @@ action = "scene:3"
     // Slots are 1–99.
     for bad in ["scene:0", "scene:100", "scene:x"] {
         let e = Mapping::parse(&text.replace("scene:3", bad), Path::new("m.toml")).unwrap_err();
-        assert!(e.to_string().contains("scene:N recalls the scene in slot N, 1 to 99"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("scene:N recalls the scene in slot N, 1 to 99"),
+            "{e}"
+        );
     }
 }

@@ -86,7 +86,7 @@ fn check_accepts_the_example_and_rejects_broken_files_with_positions() {
         "mappings/numark-mixtrack-pro-3.toml",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("mapping for Behringer X-Touch (MCU), 45 controls"));
+    assert!(text(&out.stdout).contains("mapping for Behringer X-Touch (MCU), 53 controls"));
 
     let mut broken = Vec::new();
     for kind in ["config", "mapping"] {

@@ -357,6 +357,37 @@ async fn the_desk_state_goes_back_to_camilladsp_and_to_the_x32_only_when_asked()
     )
     .await;
     service.shutdown(Duration::from_secs(2)).await;
+
+    // A run where CamillaDSP never comes online keeps its saved values in the file (the desk
+    // only holds defaults for it), while the X32's are saved as read back.
+    let mut camilla = camilla;
+    let saved_volume = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("\"camilla:main/volume\""))
+            .map(str::to_owned)
+    };
+    let before =
+        saved_volume(&std::fs::read_to_string(&state_file).unwrap()).expect("saved volume");
+    assert!(before.contains("-12.0 dB"), "{before}");
+    camilla.kill();
+    let service = Service::start(&cfg, CancellationToken::new()).expect("service starts");
+    let desk = service.desk().clone();
+    within(5.0, "X32 online", async {
+        desk.link_status(MixerId::X32)
+            .wait_for(|s| s.state == LinkState::Online)
+            .await
+            .unwrap();
+    })
+    .await;
+    set(&desk, &fader, QUARTER, Origin::Ui).await;
+    service.shutdown(Duration::from_secs(2)).await;
+    let text = std::fs::read_to_string(&state_file).unwrap();
+    assert_eq!(saved_volume(&text), Some(before));
+    let fader_line = text
+        .lines()
+        .find(|l| l.contains("\"x32:/ch/02/mix/fader\""))
+        .unwrap();
+    assert!(fader_line.contains(&format!("{QUARTER}")), "{fader_line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
