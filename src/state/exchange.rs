@@ -602,16 +602,7 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
     };
     let mut bundle = Bundle::default();
     let mut state = In::Top;
-    // The scene being read: slot, name, saved, scope patterns, values, where it started.
-    type Open = (
-        Option<u32>,
-        String,
-        String,
-        Vec<String>,
-        Vec<(ParamId, SavedValue)>,
-        u64,
-    );
-    let mut scene: Option<Open> = None;
+    let mut scene: Option<OpenScene> = None;
     loop {
         let offset = reader.buffer_position();
         let event = match reader.read_event() {
@@ -769,15 +760,18 @@ fn from_xml(text: &str) -> Result<Bundle, Vec<Diagnostic>> {
     }
 }
 
+/// A `<scene>` being read: slot, name, saved, scope patterns, values, where it started.
+type OpenScene = (
+    Option<u32>,
+    String,
+    String,
+    Vec<String>,
+    Vec<(ParamId, SavedValue)>,
+    u64,
+);
+
 fn finish_scene(
-    open: (
-        Option<u32>,
-        String,
-        String,
-        Vec<String>,
-        Vec<(ParamId, SavedValue)>,
-        u64,
-    ),
+    open: OpenScene,
     bundle: &mut Bundle,
     place: &mut XmlPlace,
 ) {

@@ -675,21 +675,9 @@ impl Memory {
         replace: bool,
         origin: &Origin,
     ) -> Result<Reply, String> {
-        let taken: Vec<String> = bundle
-            .scenes
-            .iter()
-            .filter_map(|s| {
-                self.scenes
-                    .get(&s.slot)
-                    .map(|old| format!("{} {:?}", s.slot, old.name))
-            })
-            .collect();
-        if !taken.is_empty() && !replace {
-            return Err(format!(
-                "these slots already hold scenes: {}; nothing was imported (import with --replace to overwrite them)",
-                taken.join(", ")
-            ));
-        }
+        may_import(&bundle, replace, |slot| {
+            self.scenes.get(&slot).map(|s| s.name.clone())
+        })?;
         let n = bundle.scenes.len();
         for s in bundle.scenes {
             self.keep(s)?;
@@ -791,6 +779,28 @@ impl Memory {
     }
 }
 
+/// An import may not overwrite scenes unless asked: `Err` names the slots it would take
+/// (`name_in` gives the name of the scene already in a slot).
+fn may_import(
+    bundle: &Bundle,
+    replace: bool,
+    name_in: impl Fn(u32) -> Option<String>,
+) -> Result<(), String> {
+    let taken: Vec<String> = bundle
+        .scenes
+        .iter()
+        .filter_map(|s| name_in(s.slot).map(|name| format!("{} {name:?}", s.slot)))
+        .collect();
+    if taken.is_empty() || replace {
+        return Ok(());
+    }
+    Err(format!(
+        "these slots already hold scenes: {}; nothing was imported (import with --replace to \
+         overwrite them)",
+        taken.join(", ")
+    ))
+}
+
 fn recall_message(slot: u32, name: &str, applied: &Applied) -> String {
     let mut m = format!(
         "recalled scene {slot} {name:?}: {} values changed",
@@ -852,22 +862,9 @@ pub mod offline {
     pub fn import(state: &StateDir, bundle: Bundle, replace: bool) -> Result<String, String> {
         let store = scene_store(state);
         let (existing, _) = store.load_all();
-        let taken: Vec<String> = bundle
-            .scenes
-            .iter()
-            .filter_map(|s| {
-                existing
-                    .iter()
-                    .find(|e| e.slot == s.slot)
-                    .map(|e| format!("{} {:?}", e.slot, e.name))
-            })
-            .collect();
-        if !taken.is_empty() && !replace {
-            return Err(format!(
-                "these slots already hold scenes: {}; nothing was imported (import with --replace to overwrite them)",
-                taken.join(", ")
-            ));
-        }
+        may_import(&bundle, replace, |slot| {
+            existing.iter().find(|e| e.slot == slot).map(|e| e.name.clone())
+        })?;
         let file = state.settings_file();
         let mut settings = Settings::load(&file)
             .map_err(|e| e.to_string())?
