@@ -727,10 +727,16 @@ mod tests {
             ("/outputs/aux/06/invert", ParamKind::Switch),
             ("/outputs/p16/01/pos", ParamKind::Choice { count: 9 }),
             ("/outputs/rec/02/src", ParamKind::Choice { count: 77 }),
-            ("/config/routing/CARD/25-32", ParamKind::Choice { count: 36 }),
+            (
+                "/config/routing/CARD/25-32",
+                ParamKind::Choice { count: 36 },
+            ),
             ("/config/routing/OUT/9-12", ParamKind::Choice { count: 36 }),
             ("/config/routing/IN/AUX", ParamKind::Choice { count: 16 }),
-            ("/config/routing/AES50B/41-48", ParamKind::Choice { count: 36 }),
+            (
+                "/config/routing/AES50B/41-48",
+                ParamKind::Choice { count: 36 },
+            ),
             ("/config/routing/routswitch", ParamKind::Choice { count: 2 }),
             ("/config/userrout/out/48", ParamKind::Choice { count: 209 }),
         ] {
