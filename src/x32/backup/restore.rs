@@ -89,9 +89,10 @@ pub fn diff(backup: &BTreeMap<String, String>, live: &BTreeMap<String, String>) 
                 live: have
                     .values
                     .get(i)
-                    .map(|v| node::format_field(child.unit, child.kind, v))
+                    .zip(have.texts.get(i))
+                    .map(|(v, t)| show(child, t, v))
                     .unwrap_or_else(|| "(none)".into()),
-                backup: node::format_field(child.unit, child.kind, &want.values[i]),
+                backup: show(child, &want.texts[i], &want.values[i]),
             })
             .collect();
         if !changes.is_empty() {
@@ -103,6 +104,14 @@ pub fn diff(backup: &BTreeMap<String, String>, live: &BTreeMap<String, String>) 
         }
     }
     out
+}
+
+/// A field as it was written (names in their quotes).
+fn show(child: &node::NodeChild, text: &str, value: &crate::desk::Value) -> String {
+    match child.unit {
+        node::FieldUnit::Name => node::format_field(child.unit, child.kind, value),
+        _ => text.to_owned(),
+    }
 }
 
 /// What a restore did.

@@ -162,10 +162,13 @@ fn diff_lists_exactly_the_changed_parameters() {
         .iter()
         .map(|c| (c.field.as_str(), c.live.as_str(), c.backup.as_str()))
         .collect();
-    assert_eq!(fields, vec![("on", "OFF", "ON"), ("fader", "+0.0", "-5.0")]);
+    assert_eq!(
+        fields,
+        vec![("on", "OFF", "ON"), ("fader", "+0.00", "-5.00")]
+    );
     assert_eq!(
         d[0].to_string(),
-        "/ch/01/mix\n    on     OFF → ON\n    fader  +0.0 → -5.0\n"
+        "/ch/01/mix\n    on     OFF → ON\n    fader  +0.00 → -5.00\n"
     );
 }
 

@@ -37,7 +37,10 @@ impl Store {
         if self.blank {
             kind.from_normalized(Normalized::MIN)
         } else {
-            kind.default_value()
+            // On the grid, as the console holds every value (the kinds' defaults for EQ Q
+            // sit between two steps).
+            let default = kind.default_value();
+            kind.conform(default.clone()).unwrap_or(default)
         }
     }
 
