@@ -312,7 +312,7 @@ impl Values {
         const FOURS: [&str; 4] = ["1-4", "5-8", "9-12", "13-16"];
         let b = ((slot - 1) / 4) as usize;
         let value = self.index(&format!("/config/routing/OUT/{}", FOURS.get(b)?))?;
-        let half = if b % 2 == 0 { 0 } else { 4 };
+        let half = if b.is_multiple_of(2) { 0 } else { 4 };
         block_signal(value, half + (slot - 1) % 4)
     }
 }
@@ -405,8 +405,8 @@ fn matrix_feeds(desk: &Values) -> BTreeMap<u8, Vec<Strip>> {
     out
 }
 
-/// Names people give a stream feed.
-const STREAM_WORDS: [&str; 9] = [
+/// Names people give a stream feed ("rec" is left out: a recording feed is not the stream).
+const STREAM_WORDS: [&str; 8] = [
     "stream",
     "live",
     "web",
@@ -415,7 +415,6 @@ const STREAM_WORDS: [&str; 9] = [
     "zoom",
     "broadcast",
     "cast",
-    "rec",
 ];
 
 fn candidate(r: &Reach, desk: &Values, feeds: &BTreeMap<u8, Vec<Strip>>) -> FeedCandidate {

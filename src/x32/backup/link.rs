@@ -24,7 +24,8 @@ use super::{join_line, BackupError};
 pub struct Pacing {
     /// Requests in flight at once.
     pub window: usize,
-    /// How long to wait for an answer before asking again (doubled, tripled… on retries).
+    /// The longest wait for an answer before asking again (doubled, tripled… on retries);
+    /// once answers come, the wait follows their round trip, down to 25 ms.
     pub timeout: Duration,
     /// Asks after the first before giving up on a request.
     pub retries: u32,
@@ -305,8 +306,9 @@ impl Console {
     ) -> (HashMap<String, OscMessage>, Vec<String>) {
         let total = requests.len();
         let mut queue: VecDeque<Request> = requests.into();
-        // key → (request, deadline, tries so far)
-        let mut in_flight: HashMap<String, (Request, Instant, u32)> = HashMap::new();
+        // key → (request, deadline, tries so far, first sent)
+        let mut in_flight: HashMap<String, (Request, Instant, u32, Instant)> = HashMap::new();
+        let mut rtt = RoundTrip::new(self.pacing.timeout);
         let mut answers = HashMap::new();
         let mut missing = Vec::new();
         let mut buf = vec![0u8; 65_536];
@@ -317,10 +319,10 @@ impl Console {
                     continue;
                 }
                 self.send(&req.bytes).await;
-                let deadline = Instant::now() + self.pacing.timeout;
-                in_flight.insert(req.key.clone(), (req, deadline, 1));
+                let now = Instant::now();
+                in_flight.insert(req.key.clone(), (req, now + rtt.timeout(), 1, now));
             }
-            let Some(next) = in_flight.values().map(|(_, d, _)| *d).min() else {
+            let Some(next) = in_flight.values().map(|(_, d, _, _)| *d).min() else {
                 break;
             };
             tokio::select! {
@@ -342,7 +344,10 @@ impl Console {
                     };
                     for msg in msgs {
                         let Some(key) = key_of(&msg) else { continue };
-                        if in_flight.remove(&key).is_some() {
+                        if let Some((_, _, tries, sent)) = in_flight.remove(&key) {
+                            if tries == 1 {
+                                rtt.sample(sent.elapsed());
+                            }
                             answers.insert(key, msg);
                             progress(answers.len() + missing.len(), total);
                         }
@@ -352,11 +357,13 @@ impl Console {
                     let now = Instant::now();
                     let expired: Vec<String> = in_flight
                         .iter()
-                        .filter(|(_, (_, d, _))| *d <= now)
+                        .filter(|(_, (_, d, _, _))| *d <= now)
                         .map(|(k, _)| k.clone())
                         .collect();
                     for key in expired {
-                        let Some((req, _, tries)) = in_flight.remove(&key) else { continue };
+                        let Some((req, _, tries, sent)) = in_flight.remove(&key) else {
+                            continue;
+                        };
                         if tries > self.pacing.retries {
                             debug!(%key, tries, "no answer");
                             missing.push(key);
@@ -364,8 +371,8 @@ impl Console {
                             continue;
                         }
                         self.send(&req.bytes).await;
-                        let deadline = now + self.pacing.timeout * (tries + 1);
-                        in_flight.insert(key, (req, deadline, tries + 1));
+                        let deadline = now + rtt.timeout() * (tries + 1);
+                        in_flight.insert(key, (req, deadline, tries + 1, sent));
                     }
                 }
             }
@@ -377,6 +384,45 @@ impl Console {
         // A failed send is a lost datagram: the retry covers it.
         if let Err(e) = self.socket.send_to(bytes, self.peer).await {
             debug!(error = %e, "send failed");
+        }
+    }
+}
+
+/// The retry timeout, learnt from answers to first tries (Karn's rule: a retried request's
+/// answer says nothing about the round trip), TCP-style: smoothed round trip plus four times
+/// its spread, kept between [`MIN_TIMEOUT`] and the pacing's timeout (the first guess).
+struct RoundTrip {
+    ceiling: Duration,
+    smoothed: Option<(f64, f64)>,
+}
+
+/// A retry never comes sooner than this: a busy console's answer may trail by a few ms.
+const MIN_TIMEOUT: Duration = Duration::from_millis(25);
+
+impl RoundTrip {
+    fn new(ceiling: Duration) -> Self {
+        RoundTrip {
+            ceiling,
+            smoothed: None,
+        }
+    }
+
+    fn sample(&mut self, rtt: Duration) {
+        let r = rtt.as_secs_f64();
+        self.smoothed = Some(match self.smoothed {
+            None => (r, r / 2.0),
+            Some((srtt, var)) => (
+                0.875 * srtt + 0.125 * r,
+                0.75 * var + 0.25 * (srtt - r).abs(),
+            ),
+        });
+    }
+
+    fn timeout(&self) -> Duration {
+        match self.smoothed {
+            None => self.ceiling,
+            Some((srtt, var)) => Duration::from_secs_f64(srtt + 4.0 * var)
+                .clamp(MIN_TIMEOUT.min(self.ceiling), self.ceiling),
         }
     }
 }

@@ -119,7 +119,7 @@ fn lr_plus_a_bus_in_a_matrix_is_the_classic_stream_feed() {
         // LR straight on card 3-4 through user outputs 3-4 (169+12 = output 13, …).
         ("/outputs/main/13", "1 POST OFF"),
         ("/outputs/main/14", "2 POST OFF"),
-        ("/config/userrout/out", &USER_OUTS),
+        ("/config/userrout/out", USER_OUTS),
         ("/config/routing/CARD", "UOUT1-8 AN9-16 AN17-24 AN25-32"),
     ]);
     let a = analyze(&desk(&nodes));
