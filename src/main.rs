@@ -4,6 +4,7 @@ mod cmd_journal;
 mod cmd_latency;
 mod cmd_memory;
 mod cmd_stabilizer;
+mod cmd_x32;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -88,6 +89,32 @@ enum Command {
     /// files kept). Filter by time, origin and parameter, print JSON lines for tools, or follow
     /// it as it grows.
     Journal(cmd_journal::JournalArgs),
+    /// Save the X32's channels, buses, matrices, mains, DCAs, routing and outputs to a JSON file.
+    ///
+    /// Reads every node with /node on a socket of its own, a few at a time, asking again when
+    /// an answer is lost; a progress bar shows on a terminal. The file (docs/backup.md) holds
+    /// the console's own node text, one node a line.
+    ///
+    /// Example: pupitre backup --x32 192.168.1.62 --out sunday.json
+    Backup(cmd_x32::BackupArgs),
+    /// Put a backup back on the X32: shows what differs, then applies it block by block.
+    ///
+    /// Reads the live desk for the backup's nodes, lists every parameter that differs (desk →
+    /// backup), asks for each node ([y]es/[n]o/[a]ll/[q]uit; --yes applies all, --dry-run only
+    /// shows), writes paced, then reads back and reports what did not take (exit status 1).
+    /// A backup file that does not read is reported as FILE:LINE:COLUMN and changes nothing.
+    ///
+    /// Example: pupitre restore sunday.json --x32 192.168.1.62 --only routing,outputs
+    Restore(cmd_x32::RestoreArgs),
+    /// Which buses and matrices reach the outputs, the card (USB) and AES50, and which most
+    /// likely feeds the livestream.
+    ///
+    /// Follows output sources, user outputs and block routing to every destination, and ranks
+    /// the buses, matrices and mains by where they go (card and AES50 before analog), what
+    /// feeds them and their names, with the reasons.
+    ///
+    /// Example: pupitre analyze --x32 192.168.1.62   (or --from sunday.json)
+    Analyze(cmd_x32::AnalyzeArgs),
     /// Run the whole desk against a built-in fake X32: no hardware, no network.
     ///
     /// Starts a fake X32 on 127.0.0.1, points the service at it, and shows what happens: a
@@ -366,6 +393,21 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         init_logging(cli.log.as_deref(), "warn");
         return cmd_journal::run(args);
     }
+    match cli.command {
+        Command::Backup(args) => {
+            init_logging(cli.log.as_deref(), "warn");
+            return cmd_x32::backup(args);
+        }
+        Command::Restore(args) => {
+            init_logging(cli.log.as_deref(), "warn");
+            return cmd_x32::restore(args);
+        }
+        Command::Analyze(args) => {
+            init_logging(cli.log.as_deref(), "warn");
+            return cmd_x32::analyze_cmd(args);
+        }
+        _ => {}
+    }
     if let Command::Ports = &cli.command {
         return Ok(ports());
     }
@@ -581,7 +623,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             | Command::Export { .. }
             | Command::Import { .. }
             | Command::Latency(_)
-            | Command::Journal(_) => {
+            | Command::Journal(_)
+            | Command::Backup(_)
+            | Command::Restore(_)
+            | Command::Analyze(_) => {
                 unreachable!("handled above")
             }
         }

@@ -238,6 +238,12 @@ struct StripRules {
     pan: bool,
     main_assign: bool,
     source: bool,
+    /// A compressor (`dyn/on`): channels, buses, matrices, mains.
+    dynamics: bool,
+    /// A gate (`gate/on`): channels only.
+    gate: bool,
+    /// DCA and mute-group membership (`grp/dca`, `grp/mute`).
+    groups: bool,
 }
 
 const INPUT: StripRules = StripRules {
@@ -246,6 +252,14 @@ const INPUT: StripRules = StripRules {
     pan: true,
     main_assign: true,
     source: true,
+    dynamics: false,
+    gate: false,
+    groups: true,
+};
+const CHANNEL: StripRules = StripRules {
+    dynamics: true,
+    gate: true,
+    ..INPUT
 };
 const BUS: StripRules = StripRules {
     sends: Some((6, "matrices", 5)),
@@ -253,6 +267,9 @@ const BUS: StripRules = StripRules {
     pan: true,
     main_assign: true,
     source: false,
+    dynamics: true,
+    gate: false,
+    groups: true,
 };
 const MATRIX: StripRules = StripRules {
     sends: None,
@@ -260,6 +277,9 @@ const MATRIX: StripRules = StripRules {
     pan: false,
     main_assign: false,
     source: false,
+    dynamics: true,
+    gate: false,
+    groups: false,
 };
 const MAIN_ST: StripRules = StripRules {
     sends: Some((6, "matrices", 5)),
@@ -267,6 +287,9 @@ const MAIN_ST: StripRules = StripRules {
     pan: true,
     main_assign: false,
     source: false,
+    dynamics: true,
+    gate: false,
+    groups: false,
 };
 const MAIN_M: StripRules = StripRules {
     sends: Some((6, "matrices", 5)),
@@ -274,6 +297,9 @@ const MAIN_M: StripRules = StripRules {
     pan: false,
     main_assign: false,
     source: false,
+    dynamics: true,
+    gate: false,
+    groups: false,
 };
 
 /// The X32 address grammar (`x32-osc.md` §1.6) for the parameters pupitre maps.
@@ -285,14 +311,14 @@ fn x32_kind(address: &str) -> Result<ParamKind, String> {
     let unknown = || {
         Err(
             "not an X32 parameter pupitre knows; see x32-osc.md §1.6 for ch, auxin, fxrtn, bus, \
-             mtx, main/st, main/m, dca and config/mute"
+             mtx, main/st, main/m, dca, config/mute, outputs, config/routing and config/userrout"
                 .to_string(),
         )
     };
     match segs.as_slice() {
         ["ch", n, tail @ ..] => {
             two_digits(n, 32, "channels")?;
-            strip_tail(tail, &INPUT)
+            strip_tail(tail, &CHANNEL)
         }
         ["auxin", n, tail @ ..] => {
             two_digits(n, 8, "aux inputs")?;
@@ -335,12 +361,80 @@ fn x32_kind(address: &str) -> Result<ParamKind, String> {
             one_digit(n, 6, "mute groups")?;
             Ok(ParamKind::Switch)
         }
+        ["outputs", family, n, leaf] => output_kind(family, n, leaf),
+        ["config", "routing", "routswitch"] => Ok(ParamKind::Choice { count: 2 }),
+        ["config", "routing", block, group] => routing_kind(block, group),
+        // User patch slots (§1.6): 0–208, 169–184 being outputs 1–16.
+        ["config", "userrout", "out", n] => {
+            two_digits(n, 48, "user outputs")?;
+            Ok(ParamKind::Choice { count: 209 })
+        }
         _ => unknown(),
     }
 }
 
+/// `/outputs/FAMILY/NN/{src,pos,invert}` (§1.6): `src` 0–76, `pos` 0–8 (IN/LC … POST).
+fn output_kind(family: &str, n: &str, leaf: &str) -> Result<ParamKind, String> {
+    let (count, what, invert) = match family {
+        "main" => (16, "main outputs", true),
+        "aux" => (6, "aux outputs", true),
+        "p16" => (16, "P16 outputs", false),
+        "aes" => (2, "AES outputs", false),
+        "rec" => (2, "recorder outputs", false),
+        other => {
+            return Err(format!(
+                "outputs are main/01-16, aux/01-06, p16/01-16, aes/01-02 and rec/01-02, \
+                 not {other:?}"
+            ))
+        }
+    };
+    two_digits(n, count, what)?;
+    match leaf {
+        "src" => Ok(ParamKind::Choice { count: 77 }),
+        "pos" => Ok(ParamKind::Choice { count: 9 }),
+        "invert" if invert => Ok(ParamKind::Switch),
+        _ if invert => Err("an output has src, pos and invert".into()),
+        _ => Err("this output has src and pos".into()),
+    }
+}
+
+/// The block routing enums `/config/routing/BLOCK/GROUP` (§1.6, "Routing analysis").
+fn routing_kind(block: &str, group: &str) -> Result<ParamKind, String> {
+    const EIGHTS: [&str; 6] = ["1-8", "9-16", "17-24", "25-32", "33-40", "41-48"];
+    // Output blocks choose among 36 groups (AN…, A…, B…, CARD…, OUT…, P16…, AUX, UOUT…,
+    // UIN…); input blocks among the first 20 (the doc lists AN, A, B and CARD); the 6-channel
+    // AUX blocks among 16.
+    let groups: &[&str] = match block {
+        "IN" | "PLAY" => &["1-8", "9-16", "17-24", "25-32", "AUX"],
+        "AES50A" | "AES50B" => &EIGHTS,
+        "CARD" => &EIGHTS[..4],
+        "OUT" => &["1-4", "9-12", "5-8", "13-16"],
+        other => {
+            return Err(format!(
+                "routing blocks are IN, AES50A, AES50B, CARD, OUT and PLAY, not {other:?}"
+            ))
+        }
+    };
+    if !groups.contains(&group) {
+        return Err(format!(
+            "the {block} block's groups are {}",
+            groups.join(", ")
+        ));
+    }
+    let count = match (block, group) {
+        (_, "AUX") => 16,
+        ("IN" | "PLAY", _) => 20,
+        _ => 36,
+    };
+    Ok(ParamKind::Choice { count })
+}
+
 fn strip_tail(tail: &[&str], rules: &StripRules) -> Result<ParamKind, String> {
     match tail {
+        ["dyn", "on"] if rules.dynamics => Ok(ParamKind::Switch),
+        ["gate", "on"] if rules.gate => Ok(ParamKind::Switch),
+        ["grp", "dca"] if rules.groups => Ok(ParamKind::Choice { count: 256 }),
+        ["grp", "mute"] if rules.groups => Ok(ParamKind::Choice { count: 64 }),
         ["config", "name"] => Ok(ParamKind::Name { max_len: 12 }),
         ["config", "color"] => Ok(ParamKind::Choice { count: 16 }),
         ["config", "icon"] => Ok(ParamKind::Choice { count: 75 }),
@@ -379,7 +473,7 @@ fn strip_tail(tail: &[&str], rules: &StripRules) -> Result<ParamKind, String> {
         }
         _ => Err(
             "this strip's parameters are config/{name,color,icon}, mix/{fader,on,pan,st,mono,mlevel}, \
-             mix/NN/{level,on,pan,type} and eq/…"
+             mix/NN/{level,on,pan,type}, eq/…, dyn/on, gate/on (channels) and grp/{dca,mute}"
                 .into(),
         ),
     }
@@ -627,6 +721,50 @@ mod tests {
             .reason
             .contains("no mixer"));
         assert!(ParamId::parse("no colon").is_err());
+    }
+
+    #[test]
+    fn backup_and_routing_addresses() {
+        for (a, kind) in [
+            ("/ch/01/dyn/on", ParamKind::Switch),
+            ("/ch/32/gate/on", ParamKind::Switch),
+            ("/bus/16/dyn/on", ParamKind::Switch),
+            ("/main/st/dyn/on", ParamKind::Switch),
+            ("/ch/05/grp/dca", ParamKind::Choice { count: 256 }),
+            ("/bus/02/grp/mute", ParamKind::Choice { count: 64 }),
+            ("/outputs/main/16/src", ParamKind::Choice { count: 77 }),
+            ("/outputs/aux/06/invert", ParamKind::Switch),
+            ("/outputs/p16/01/pos", ParamKind::Choice { count: 9 }),
+            ("/outputs/rec/02/src", ParamKind::Choice { count: 77 }),
+            (
+                "/config/routing/CARD/25-32",
+                ParamKind::Choice { count: 36 },
+            ),
+            ("/config/routing/OUT/9-12", ParamKind::Choice { count: 36 }),
+            ("/config/routing/IN/AUX", ParamKind::Choice { count: 16 }),
+            (
+                "/config/routing/AES50B/41-48",
+                ParamKind::Choice { count: 36 },
+            ),
+            ("/config/routing/routswitch", ParamKind::Choice { count: 2 }),
+            ("/config/userrout/out/48", ParamKind::Choice { count: 209 }),
+        ] {
+            assert_eq!(ParamId::x32(a).unwrap().kind(), kind, "{a}");
+        }
+        for bad in [
+            "/auxin/01/dyn/on",
+            "/ch/01/gate/thr",
+            "/mtx/01/gate/on",
+            "/mtx/01/grp/dca",
+            "/outputs/main/17/src",
+            "/outputs/p16/01/invert",
+            "/outputs/xlr/01/src",
+            "/config/routing/CARD/33-40",
+            "/config/routing/OUT/1-8",
+            "/config/userrout/out/49",
+        ] {
+            assert!(ParamId::x32(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {

@@ -3,27 +3,32 @@
 //!
 //! - [`tokenize`] splits a line into a path (leading slash optional) and fields; a
 //!   double-quoted field may hold spaces.
-//! - [`children`] is the node schema: which parameters a node lists, in order.
-//! - [`format_node`] writes a whole line from a value lookup; [`parse_write`] turns a write
-//!   line (a partial list is fine, as on the console) into `(ParamId, Value)` pairs.
+//! - [`schema`] is the node schema: which parameters a node lists, in order; a single
+//!   parameter's address is a node of one field.
+//! - [`format_node`] writes a whole line from a value lookup; [`read_line`] reads a line's
+//!   fields as values (a partial list is fine, as on the console, and the trailing fields the
+//!   console lists after the ones pupitre keeps are skipped); [`parse_write`] turns it into
+//!   `(ParamId, Value)` pairs.
 //!
 //! Units per field: switches `ON`/`OFF`; fader and send levels in dB with a sign and one
 //! decimal, `-oo` for −∞ (the law in [`crate::desk::law`]); pan a signed integer; names quoted;
-//! colours by the console's names (`OFF RD GN … WHi`); other choices as integers.
+//! EQ in Hz, dB and Q; enumerations by the console's names (colours, EQ types, taps, routing
+//! groups) where the doc gives them, else as integers; bitmaps as `%0101`.
+
+mod field;
+mod schema;
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::desk::law;
-use crate::desk::{Db, Normalized, ParamId, ParamKind, Value};
+use crate::desk::{ParamId, Value};
 
-/// The X32's colour names, index 0–15 (`/…/config/color`).
-pub const COLOURS: [&str; 16] = [
-    "OFF", "RD", "GN", "YE", "BL", "MG", "CY", "WH", "OFFi", "RDi", "GNi", "YEi", "BLi", "MGi",
-    "CYi", "WHi",
-];
+pub use field::{format_db, format_field, parse_field};
+pub use schema::{
+    block_group, block_name, schema, BlockWidth, FieldUnit, NodeChild, Schema, SignalGroup,
+    COLOURS, EQ_TYPES, OUTPUT_TAPS, ROUTE_SWITCH, SEND_TAPS,
+};
 
 /// A node line that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -39,8 +44,9 @@ pub enum NodeError {
     },
     /// The path is neither a node pupitre knows nor a single parameter.
     #[error(
-        "unknown node {path:?} (nodes are ch|auxin|fxrtn|bus|mtx/NN/{{mix,config}}, \
-         main/st|m/{{mix,config}}, dca/N and dca/N/config)"
+        "unknown node {path:?} (nodes are ch|auxin|fxrtn|bus|mtx/NN/{{mix,config,eq,dyn,grp}}, \
+         …/mix/NN, …/eq/N, main/st|m/…, dca/N, dca/N/config, outputs/…/NN, config/mute, \
+         config/routing/BLOCK, config/userrout/out, or one parameter's address)"
     )]
     UnknownNode {
         /// The path as given.
@@ -125,187 +131,20 @@ pub fn tokenize(line: &str) -> Result<NodeLine, NodeError> {
     })
 }
 
-/// How a child parameter is written in a node line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldUnit {
-    /// `ON` / `OFF`.
-    OnOff,
-    /// dB with sign and one decimal, `-oo` for −∞.
-    Db,
-    /// Signed integer, `+0`, `-100`.
-    Pan,
-    /// Double-quoted text.
-    Name,
-    /// A colour name (`OFF`, `RD`, …, `WHi`).
-    Colour,
-    /// A plain integer (icons, sources, tap points).
-    Integer,
-    /// The raw 0.0–1.0 float with four decimals (kinds no node here lists).
-    Raw,
-}
-
-/// One child of a node.
-#[derive(Debug, Clone)]
-pub struct NodeChild {
-    /// Full address, e.g. `/ch/01/mix/fader`.
-    pub address: String,
-    /// Its kind.
-    pub kind: ParamKind,
-    /// Its id; `None` for a field the console lists but pupitre's grammar does not hold
-    /// (`/dca/N/config/icon`): such a field is written as its default and ignored on writes.
-    pub id: Option<ParamId>,
-    /// How it is written.
-    pub unit: FieldUnit,
-}
-
 /// The children a node lists, in order; `None` for a path that is not a known node.
 pub fn children(path: &str) -> Option<Vec<NodeChild>> {
-    const INPUT_MIX: &[&str] = &["on", "fader", "st", "pan", "mono", "mlevel"];
-    const INPUT_CONFIG: &[&str] = &["name", "icon", "color", "source"];
-    const CONFIG: &[&str] = &["name", "icon", "color"];
-    const MTX_MIX: &[&str] = &["on", "fader"];
-    const MAIN_ST_MIX: &[&str] = &["on", "fader", "pan"];
-    let path = path.strip_prefix('/').unwrap_or(path);
-    let segs: Vec<&str> = path.split('/').collect();
-    let leaves: &[&str] = match segs.as_slice() {
-        ["ch" | "auxin" | "fxrtn", _, "mix"] | ["bus", _, "mix"] => INPUT_MIX,
-        ["ch" | "auxin" | "fxrtn", _, "config"] => INPUT_CONFIG,
-        ["bus" | "mtx", _, "config"] | ["main", "st" | "m", "config"] | ["dca", _, "config"] => {
-            CONFIG
-        }
-        ["mtx", _, "mix"] | ["main", "m", "mix"] | ["dca", _] => MTX_MIX,
-        ["main", "st", "mix"] => MAIN_ST_MIX,
-        _ => return None,
-    };
-    let out: Vec<NodeChild> = leaves
-        .iter()
-        .map(|leaf| child(&format!("/{path}/{leaf}")))
-        .collect();
-    // The strip number must be valid: at least one child is in the grammar.
-    out.iter().any(|c| c.id.is_some()).then_some(out)
-}
-
-fn child(address: &str) -> NodeChild {
-    match ParamId::x32(address) {
-        Ok(id) => {
-            let kind = id.kind();
-            NodeChild {
-                address: address.to_owned(),
-                kind,
-                unit: unit_of(address, kind),
-                id: Some(id),
-            }
-        }
-        Err(_) => {
-            // Only `/dca/N/config/icon` gets here from the schema above (and invalid strip
-            // numbers, which `children` then refuses as a whole).
-            let kind = ParamKind::Choice { count: 75 };
-            NodeChild {
-                address: address.to_owned(),
-                kind,
-                unit: FieldUnit::Integer,
-                id: None,
-            }
-        }
-    }
-}
-
-fn unit_of(address: &str, kind: ParamKind) -> FieldUnit {
-    match kind {
-        ParamKind::Switch => FieldUnit::OnOff,
-        ParamKind::Fader | ParamKind::SendLevel => FieldUnit::Db,
-        ParamKind::Pan => FieldUnit::Pan,
-        ParamKind::Name { .. } => FieldUnit::Name,
-        ParamKind::Choice { .. } if address.ends_with("/color") => FieldUnit::Colour,
-        ParamKind::Choice { .. } => FieldUnit::Integer,
-        _ => FieldUnit::Raw,
-    }
-}
-
-/// Write one field in its human unit.
-pub fn format_field(unit: FieldUnit, kind: ParamKind, value: &Value) -> String {
-    match (unit, value) {
-        (FieldUnit::OnOff, Value::Index(i)) => (if *i == 0 { "OFF" } else { "ON" }).into(),
-        (FieldUnit::Db, v) => match kind.db(v) {
-            Some(db) if !db.is_silence() => {
-                // Round first so 767/1023 (−0.0098 dB) reads `+0.0`, as on the console.
-                let r = (db.get() * 10.0).round() / 10.0;
-                format!("{:+.1}", if r == 0.0 { 0.0 } else { r })
-            }
-            _ => "-oo".into(),
-        },
-        (FieldUnit::Pan, Value::Level(n)) => {
-            format!("{:+}", law::pan_value(n.get()).round() as i64)
-        }
-        (FieldUnit::Name, Value::Text(t)) => format!("\"{}\"", t.replace('"', "'")),
-        (FieldUnit::Colour, Value::Index(i)) => COLOURS
-            .get(*i as usize)
-            .map_or_else(|| i.to_string(), |s| (*s).to_owned()),
-        (_, Value::Index(i)) => i.to_string(),
-        (_, Value::Level(n)) => format!("{:.4}", n.get()),
-        (_, Value::Text(t)) => format!("\"{}\"", t.replace('"', "'")),
-    }
-}
-
-/// Read one field back onto the parameter's grid.
-pub fn parse_field(child: &NodeChild, text: &str) -> Result<Value, NodeError> {
-    let bad = |hint: &'static str| NodeError::BadField {
-        address: child.address.clone(),
-        text: text.to_owned(),
-        hint,
-    };
-    let kind = child.kind;
-    let value = match child.unit {
-        FieldUnit::OnOff => match text {
-            "ON" | "1" => Value::Index(1),
-            "OFF" | "0" => Value::Index(0),
-            _ => return Err(bad("ON or OFF")),
-        },
-        FieldUnit::Db => {
-            const HINT: &str = "dB like +0.0 or -5.0, or -oo";
-            let db = if text == "-oo" {
-                Db::NEG_INFINITY
-            } else {
-                let v: f64 = text.parse().map_err(|_| bad(HINT))?;
-                Db::try_new(v).map_err(|_| bad(HINT))?
-            };
-            // The text has 0.1 dB resolution, finer than the grid only below −30 dB, so take
-            // the grid position nearest the written dB: −5.0 lands on 639/1023 as on the
-            // console (§1.5), and writing back what was read is a fixed point.
-            let steps = kind.steps().unwrap_or(law::FADER_STEPS);
-            let x = law::quantize_nearest(law::db_to_level(db.get()), steps);
-            Value::Level(Normalized::new_clamped(x))
-        }
-        FieldUnit::Pan => {
-            let p: i64 = text.parse().map_err(|_| bad("a whole number -100…+100"))?;
-            Value::Level(Normalized::new_clamped(law::pan_from_value(p as f64)))
-        }
-        FieldUnit::Name => Value::Text(Arc::from(text)),
-        FieldUnit::Colour => match COLOURS.iter().position(|c| *c == text) {
-            Some(i) => Value::Index(i as u32),
-            None => Value::Index(
-                text.parse()
-                    .map_err(|_| bad("a colour: OFF RD GN YE BL MG CY WH, or with i"))?,
-            ),
-        },
-        FieldUnit::Integer => Value::Index(text.parse().map_err(|_| bad("a whole number"))?),
-        FieldUnit::Raw => {
-            let x: f64 = text.parse().map_err(|_| bad("a number 0.0…1.0"))?;
-            Value::Level(Normalized::try_new(x).map_err(|_| bad("a number 0.0…1.0"))?)
-        }
-    };
-    kind.conform(value).map_err(|_| bad("a value in range"))
+    schema(path).map(|s| s.children)
 }
 
 /// The whole line for a node, ending in `\n`, e.g. `/ch/01/mix ON +0.0 ON +0 OFF -oo\n`.
 /// `lookup` gives each child's current value; a child without an id is written as its default.
 pub fn format_node(path: &str, lookup: impl Fn(&ParamId) -> Value) -> Result<String, NodeError> {
     let path = path.strip_prefix('/').unwrap_or(path);
-    let kids = children(path).ok_or_else(|| NodeError::UnknownNode {
+    let node = schema(path).ok_or_else(|| NodeError::UnknownNode {
         path: path.to_owned(),
     })?;
     let mut line = format!("/{path}");
-    for c in &kids {
+    for c in &node.children {
         let value = match &c.id {
             Some(id) => lookup(id),
             None => c.kind.default_value(),
@@ -316,47 +155,69 @@ pub fn format_node(path: &str, lookup: impl Fn(&ParamId) -> Value) -> Result<Str
     Ok(line)
 }
 
-/// A node write line as the parameters it sets, in order. A partial list sets the first
-/// children only. A single parameter's address with one field (`/ch/02/mix/fader -10`) sets
-/// that parameter, in its human unit (the emulator's bug of storing −10.0 is not copied).
-pub fn parse_write(line: &str) -> Result<Vec<(ParamId, Value)>, NodeError> {
-    let NodeLine { path, fields } = tokenize(line)?;
-    let kids = match children(&path) {
-        Some(k) => k,
-        None => match ParamId::x32(&format!("/{path}")) {
-            Ok(id) => {
-                let kind = id.kind();
-                let address = id.path().to_owned();
-                vec![NodeChild {
-                    unit: unit_of(&address, kind),
-                    address,
-                    kind,
-                    id: Some(id),
-                }]
-            }
-            Err(_) => return Err(NodeError::UnknownNode { path }),
-        },
-    };
-    if fields.len() > kids.len() {
-        return Err(NodeError::TooManyFields {
-            path,
-            max: kids.len(),
-            got: fields.len(),
-        });
-    }
-    let mut out = Vec::with_capacity(fields.len());
-    for (child, text) in kids.iter().zip(&fields) {
-        let value = parse_field(child, text)?;
-        if let Some(id) = &child.id {
-            out.push((id.clone(), value));
+/// A node line read against its schema: the fields pupitre keeps, each with its value.
+#[derive(Debug, Clone)]
+pub struct ReadLine {
+    /// The node's schema.
+    pub schema: Schema,
+    /// The leading fields given, as values (a partial list has fewer than the children).
+    pub values: Vec<Value>,
+    /// The fields' text as given, one per value.
+    pub texts: Vec<String>,
+    /// How many trailing fields of an open node were skipped.
+    pub skipped: usize,
+}
+
+/// Read a node line: a partial list sets the first children only; an open node's extra
+/// trailing fields are skipped; a single parameter's address takes one field in its human
+/// unit (`/ch/02/mix/fader -10`; the emulator's bug of storing −10.0 is not copied).
+pub fn read_line(line: &str) -> Result<ReadLine, NodeError> {
+    let NodeLine { path, mut fields } = tokenize(line)?;
+    let schema = schema(&path).ok_or(NodeError::UnknownNode { path: path.clone() })?;
+    let max = schema.children.len();
+    let mut skipped = 0;
+    if fields.len() > max {
+        if !schema.open {
+            return Err(NodeError::TooManyFields {
+                path,
+                max,
+                got: fields.len(),
+            });
         }
+        skipped = fields.len() - max;
+        fields.truncate(max);
     }
-    Ok(out)
+    let values = schema
+        .children
+        .iter()
+        .zip(&fields)
+        .map(|(child, text)| parse_field(child, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReadLine {
+        schema,
+        values,
+        texts: fields,
+        skipped,
+    })
+}
+
+/// A node write line as the parameters it sets, in order (see [`read_line`]); fields the
+/// grammar does not hold (a DCA's icon) are read and skipped.
+pub fn parse_write(line: &str) -> Result<Vec<(ParamId, Value)>, NodeError> {
+    let read = read_line(line)?;
+    Ok(read
+        .schema
+        .children
+        .into_iter()
+        .zip(read.values)
+        .filter_map(|(child, value)| child.id.map(|id| (id, value)))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::{Normalized, ParamKind};
     use proptest::prelude::*;
     use std::collections::HashMap;
 
@@ -490,6 +351,31 @@ mod tests {
             "main/m/mix",
             "dca/8",
             "dca/8/config",
+            "ch/01/mix/16",
+            "bus/16/mix/06",
+            "main/m/mix/01",
+            "ch/32/eq",
+            "ch/32/eq/4",
+            "bus/01/eq/6",
+            "main/st/eq/1",
+            "ch/01/dyn",
+            "ch/01/gate",
+            "mtx/06/dyn",
+            "auxin/08/grp",
+            "outputs/main/16",
+            "outputs/aux/06",
+            "outputs/p16/16",
+            "outputs/aes/02",
+            "outputs/rec/01",
+            "config/mute",
+            "config/routing/IN",
+            "config/routing/PLAY",
+            "config/routing/AES50A",
+            "config/routing/AES50B",
+            "config/routing/CARD",
+            "config/routing/OUT",
+            "config/routing/routswitch",
+            "config/userrout/out",
         ] {
             let kids = children(path).unwrap();
             assert!(kids
@@ -499,6 +385,91 @@ mod tests {
             let back = parse_write(&line).unwrap();
             assert!(!back.is_empty(), "{path}");
         }
+    }
+
+    #[test]
+    fn backup_nodes_read_the_consoles_lines() {
+        // §1.5's replies, verbatim.
+        let out = read_line("/outputs/main/01 0 IN/LC OFF\n").unwrap();
+        assert_eq!(
+            out.values,
+            vec![Value::Index(0), Value::Index(0), Value::Index(0)]
+        );
+        let route = read_line("/config/routing/OUT AN1-4 AN1-4 AN5-8 AN5-8\n").unwrap();
+        assert_eq!(route.values, vec![Value::Index(0); 4]);
+        let card = read_line("/config/routing/CARD OUT1-8 OUT9-16 CARD1-8 UOUT41-48").unwrap();
+        assert_eq!(
+            card.values,
+            vec![
+                Value::Index(20),
+                Value::Index(21),
+                Value::Index(16),
+                Value::Index(31)
+            ]
+        );
+        assert_eq!(
+            format_node("config/routing/CARD", |id| card.values[card
+                .schema
+                .children
+                .iter()
+                .position(|c| c.id.as_ref() == Some(id))
+                .unwrap()]
+            .clone())
+            .unwrap(),
+            "/config/routing/CARD OUT1-8 OUT9-16 CARD1-8 UOUT41-48\n"
+        );
+        // Dynamics: the console lists a dozen fields; pupitre keeps "on" and skips the rest.
+        let dynamics =
+            read_line("/ch/01/dyn ON COMP PEAK LOG -20.0 3.0 1 0.00 10 10.0 100 POST 0 100 OFF")
+                .unwrap();
+        assert_eq!(dynamics.values, vec![Value::Index(1)]);
+        assert_eq!(dynamics.skipped, 14);
+        assert_eq!(parse_write("ch/01/gate OFF").unwrap().len(), 1);
+        // A send's trailing pan-follow field is skipped too; an even send has on and level.
+        let send = parse_write("/ch/03/mix/01 ON -6.0 -20 PRE 0").unwrap();
+        assert_eq!(
+            send[3],
+            (ParamId::x32("/ch/03/mix/01/type").unwrap(), Value::Index(3))
+        );
+        assert_eq!(parse_write("/bus/02/mix/06 ON +0.0").unwrap().len(), 2);
+        let eq = parse_write("/ch/01/eq/2 PEQ 1k02 -3.25 2.00").unwrap();
+        assert_eq!(eq[0].1, Value::Index(2));
+        let hz = format_field(FieldUnit::Hz, ParamKind::EqFreq, &eq[1].1);
+        assert!(hz.starts_with("10"), "{hz}");
+        assert_eq!(
+            format_field(FieldUnit::EqDb, ParamKind::EqGain, &eq[2].1),
+            "-3.25"
+        );
+        let grp = parse_write("/ch/07/grp %00000101 %000010").unwrap();
+        assert_eq!(grp[0].1, Value::Index(5));
+        assert_eq!(grp[1].1, Value::Index(2));
+        assert_eq!(
+            format_node("ch/07/grp", |id| if id.path().ends_with("dca") {
+                Value::Index(5)
+            } else {
+                Value::Index(2)
+            })
+            .unwrap(),
+            "/ch/07/grp %00000101 %000010\n"
+        );
+        // A single parameter as a node.
+        assert_eq!(
+            format_node("config/routing/routswitch", |_| Value::Index(1)).unwrap(),
+            "/config/routing/routswitch PLAY\n"
+        );
+        assert_eq!(
+            format_node("/ch/01/mix/fader", |_| level(767.0 / 1023.0)).unwrap(),
+            "/ch/01/mix/fader +0.0\n"
+        );
+        // Closed nodes still refuse extra fields; bad names say what is expected.
+        assert!(matches!(
+            read_line("/config/mute ON ON ON ON ON ON ON"),
+            Err(NodeError::TooManyFields { max: 6, got: 7, .. })
+        ));
+        let e = read_line("/config/routing/CARD OUT1-9").unwrap_err();
+        assert!(e.to_string().contains("AN1-8"), "{e}");
+        assert!(read_line("/outputs/main/01 77").is_err());
+        assert!(read_line("/ch/01/eq/1 PEQ 1kk 0 1").is_err());
     }
 
     fn value_for(child: &NodeChild, seed: u32) -> Value {
@@ -511,6 +482,27 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn eq_fields_are_exact_round_trips(f in 0u32..=200, g in 0u32..=120, q in 0u32..=71) {
+            let band = children("ch/01/eq/1").unwrap();
+            for (child, v) in band[1..].iter().zip([
+                level(f64::from(f) / 200.0),
+                level(f64::from(g) / 120.0),
+                level(f64::from(q) / 71.0),
+            ]) {
+                let text = format_field(child.unit, child.kind, &v);
+                prop_assert_eq!(parse_field(child, &text).unwrap(), v, "{}", text);
+            }
+        }
+
+        #[test]
+        fn fine_fader_text_is_exact(k in 0u32..=1023) {
+            let child = &children("ch/01/mix").unwrap()[1];
+            let v = level(f64::from(k) / 1023.0);
+            let text = format_db(child.kind, &v, 2);
+            prop_assert_eq!(parse_field(child, &text).unwrap(), v);
+        }
+
         #[test]
         fn never_panics_on_any_line(s in ".{0,80}") {
             let _ = tokenize(&s);
@@ -548,10 +540,12 @@ mod tests {
         }
 
         #[test]
-        fn node_lines_round_trip(node in 0usize..6, seeds in proptest::collection::vec(0u32..5000, 6)) {
-            let path = ["ch/03/mix", "ch/03/config", "bus/02/mix", "main/st/mix", "dca/4", "mtx/05/config"][node];
+        fn node_lines_round_trip(node in 0usize..14, seeds in proptest::collection::vec(0u32..5000, 48)) {
+            let path = ["ch/03/mix", "ch/03/config", "bus/02/mix", "main/st/mix", "dca/4", "mtx/05/config",
+                "ch/03/mix/05", "bus/04/mix/03", "ch/09/eq/2", "bus/09/grp", "outputs/main/07",
+                "config/routing/OUT", "config/routing/AES50B", "config/userrout/out"][node];
             let kids = children(path).unwrap();
-            let values: HashMap<String, Value> = kids.iter().zip(&seeds)
+            let values: HashMap<String, Value> = kids.iter().zip(seeds.iter().cycle())
                 .map(|(c, s)| (c.address.clone(), value_for(c, *s))).collect();
             let line = format_node(path, |id| values[id.path()].clone()).unwrap();
             let back = parse_write(&line).unwrap();

@@ -590,3 +590,144 @@ fn journal_filters_and_prints_one_line_per_entry() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The binary with its stdin fed `input`, off the async runtime (the fakes run on it).
+async fn pupitre_async(args: Vec<String>, input: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-state");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pupitre"))
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .env("XDG_STATE_HOME", &state)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the pupitre binary runs");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_restore_and_analyze_from_the_command_line() {
+    use crate::support::{fake, steady};
+    use pupitre::x32::backup::{nodes_for, Backup, Section};
+    use pupitre::x32::fake::FakeScene;
+    use rosc::OscType;
+
+    let a = fake(FakeScene::Demo, steady(), 0.0).await;
+    let b = fake(FakeScene::Blank, steady(), 0.0).await;
+    let (a_addr, b_addr) = (a.local_addr().to_string(), b.local_addr().to_string());
+    let dir = std::env::temp_dir().join(format!("pupitre-cli-backup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("show.json");
+    let file_s = file.to_str().unwrap().to_owned();
+
+    let out = pupitre_async(args(&["backup", "--x32", &a_addr, "--out", &file_s]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1607 nodes"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("\"pupitre fake X32\", X32"));
+    let backup = Backup::load(&file).unwrap();
+    assert_eq!(backup.nodes.0.len(), nodes_for(&Section::ALL).len());
+
+    let out = pupitre_async(args(&["analyze", "--from", &file_s]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("  1. matrix 1 \"Livestream\""), "{report}");
+    assert!(
+        report.contains("patched to card (USB) outputs 1-2"),
+        "{report}"
+    );
+    let out = pupitre_async(args(&["analyze", "--x32", &b_addr]), "").await;
+    assert!(text(&out.stdout).contains("none: no bus, matrix or main reaches an output"));
+
+    // A dry run shows the differences and changes nothing.
+    let restore = |extra: &[&str]| {
+        let mut v = args(&["restore", &file_s, "--x32", &b_addr]);
+        v.extend(args(extra));
+        v
+    };
+    let out = pupitre_async(restore(&["--dry-run"]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.contains("/ch/01/config\n    name"), "{listing}");
+    assert!(listing.contains("parameters differ in"), "{listing}");
+    assert_eq!(
+        b.get("/ch/01/config/name"),
+        Some(OscType::String(String::new()))
+    );
+
+    // Asked block by block: yes to the first, then quit.
+    let out = pupitre_async(restore(&[]), "y\nq\n").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("wrote 1 nodes; every parameter took"));
+    assert!(text(&out.stderr).contains("[y]es/[n]o/[a]ll/[q]uit"));
+    let first = listing.lines().next().unwrap().to_owned();
+    let line = backup.nodes.line(&first).unwrap();
+    let written = pupitre::x32::node::parse_write(&line).unwrap();
+    for (id, value) in written {
+        let want = pupitre::x32::osc_arg(&value);
+        assert_eq!(b.get(id.path()), Some(want), "{id}");
+    }
+    assert_eq!(
+        b.get("/mtx/01/config/name"),
+        Some(OscType::String(String::new()))
+    );
+
+    let out = pupitre_async(restore(&["--yes"]), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("every parameter took"));
+    assert_eq!(
+        b.get("/mtx/01/config/name"),
+        Some(OscType::String("Livestream".into()))
+    );
+    let out = pupitre_async(restore(&[]), "").await;
+    assert!(text(&out.stdout).contains("the desk already matches"));
+
+    // A broken file: FILE:LINE:COLUMN, and the desk is left alone.
+    assert!(b.set_local("/ch/02/mix/on", OscType::Int(0)));
+    let broken = dir.join("broken.json");
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&broken, good.replacen("\"ON ", "\"MAYBE ", 1)).unwrap();
+    let mut v = args(&[
+        "restore",
+        broken.to_str().unwrap(),
+        "--x32",
+        &b_addr,
+        "--yes",
+    ]);
+    v.push("--only=channels".into());
+    let out = pupitre_async(v, "").await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("broken.json:"), "{err}");
+    assert!(err.contains(": cannot read \"MAYBE\" (ON or OFF)"), "{err}");
+    assert_eq!(b.get("/ch/02/mix/on"), Some(OscType::Int(0)));
+
+    let help = text(&pupitre(&["restore", "--help"]).stdout);
+    assert!(help.contains("[y]es/[n]o/[a]ll/[q]uit") && help.contains("Example: pupitre restore"));
+    let help = text(&pupitre(&["backup", "--help"]).stdout);
+    assert!(
+        help.contains("--only <LIST>") && help.contains("mutegroups"),
+        "{help}"
+    );
+
+    let out = pupitre_async(args(&["analyze"]), "").await;
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("give --from FILE.json, --x32 ADDR or --config FILE"));
+}

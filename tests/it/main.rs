@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per capability. Everything runs on 127.0.0.1 with
 //! ephemeral ports; servers are started and stopped by the tests themselves.
 
+mod backup;
 mod camilla;
 mod cli;
 mod gpio;

@@ -37,7 +37,10 @@ impl Store {
         if self.blank {
             kind.from_normalized(Normalized::MIN)
         } else {
-            kind.default_value()
+            // On the grid, as the console holds every value (the kinds' defaults for EQ Q
+            // sit between two steps).
+            let default = kind.default_value();
+            kind.conform(default.clone()).unwrap_or(default)
         }
     }
 
@@ -161,6 +164,7 @@ impl Store {
         self.put_db("/main/st/mix/fader", 0.0);
         self.put_config("/main/m", "Centre", 7, 72);
         self.put_db("/main/m/mix/fader", 0.0);
+        self.load_demo_routing();
         for (n, name, colour) in [(1, "Drums", 1), (2, "Vocals", 3), (3, "Band", 2)] {
             let dca = format!("/dca/{n}");
             self.put(&format!("{dca}/config/name"), text(name));
@@ -168,6 +172,34 @@ impl Store {
             self.put(&format!("{dca}/on"), Value::Index(1));
             self.put_db(&format!("{dca}/fader"), 0.0);
         }
+    }
+}
+
+impl Store {
+    /// The console's default output blocks, LR on outputs 15-16, the monitor buses on P16 1-3,
+    /// and the livestream: matrix 1 on outputs 9-10, matrix 2 "Record" on 11, outputs 9-16 on
+    /// card (USB) 1-8 (`x32-osc.md` §1.6, "the typical stream path").
+    fn load_demo_routing(&mut self) {
+        const OUT_BLOCKS: [(&str, u32); 4] =
+            [("1-4", 20), ("9-12", 21), ("5-8", 20), ("13-16", 21)];
+        for (group, value) in OUT_BLOCKS {
+            self.put(&format!("/config/routing/OUT/{group}"), Value::Index(value));
+        }
+        // OUT9-16, OUT1-8 (the rest stays on analog inputs, as for a USB recording).
+        self.put("/config/routing/CARD/1-8", Value::Index(21));
+        self.put("/config/routing/CARD/9-16", Value::Index(20));
+        self.put("/config/routing/CARD/17-24", Value::Index(2));
+        self.put("/config/routing/CARD/25-32", Value::Index(3));
+        // Source 1-3 Main L/R/M, 4-19 buses, 20-25 matrices; tap 8 POST.
+        for (n, src) in [(15, 1), (16, 2), (9, 20), (10, 20), (11, 21)] {
+            self.put(&format!("/outputs/main/{n:02}/src"), Value::Index(src));
+            self.put(&format!("/outputs/main/{n:02}/pos"), Value::Index(8));
+        }
+        for (n, bus) in [(1, 2u32), (2, 3), (3, 4)] {
+            self.put(&format!("/outputs/p16/{n:02}/src"), Value::Index(3 + bus));
+            self.put(&format!("/outputs/p16/{n:02}/pos"), Value::Index(8));
+        }
+        self.put("/bus/01/mix/01/type", Value::Index(4));
     }
 }
 

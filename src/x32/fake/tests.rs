@@ -217,6 +217,64 @@ async fn node_reply_address_has_no_slash() {
     assert_nothing_queued(&a, &fake).await;
 }
 
+/// `/node` and `/` on the backup's nodes: EQ, dynamics, sends, outputs, routing blocks.
+#[tokio::test]
+async fn backup_nodes_are_held_and_answered_like_the_desk() {
+    let fake = start(FakeScene::Demo, Programme::Live).await;
+    let a = client().await;
+    let node = |path: &str| message("/node", vec![OscType::String(path.into())]);
+    for (path, reply) in [
+        // The demo's livestream: matrix 1 on outputs 9-10, outputs 9-16 on card 1-8.
+        ("outputs/main/09", "/outputs/main/09 20 POST OFF\n"),
+        (
+            "config/routing/CARD",
+            "/config/routing/CARD OUT9-16 OUT1-8 AN17-24 AN25-32\n",
+        ),
+        (
+            "config/routing/OUT",
+            "/config/routing/OUT OUT1-4 OUT9-12 OUT5-8 OUT13-16\n",
+        ),
+        ("bus/01/mix/01", "/bus/01/mix/01 ON +0.0 +0 POST\n"),
+        ("ch/01/dyn", "/ch/01/dyn OFF\n"),
+        (
+            "config/routing/routswitch",
+            "/config/routing/routswitch REC\n",
+        ),
+    ] {
+        send(&a, &fake, node(path)).await;
+        assert_eq!(
+            recv(&a).await.args,
+            vec![OscType::String(reply.into())],
+            "{path}"
+        );
+    }
+    // Writes with the console's trailing fields: the kept ones are stored, the rest skipped.
+    for line in [
+        "ch/02/dyn ON COMP PEAK LOG -20.0 3.0 1 0.00 10 10.0 100 POST 0 100 OFF",
+        "ch/02/eq/3 HShv 8k00 +4.50 0.70",
+        "outputs/aes/01 21 PRE",
+        "config/routing/AES50A CARD1-8 OUT1-8 OUT9-16 P161-8 AUX/CR UOUT1-8",
+    ] {
+        let write = message("/", vec![OscType::String(line.into())]);
+        send(&a, &fake, write.clone()).await;
+        assert_eq!(recv(&a).await, write, "echo of {line}");
+    }
+    assert_eq!(fake.get("/ch/02/dyn/on"), Some(OscType::Int(1)));
+    assert_eq!(fake.get("/ch/02/eq/3/type"), Some(OscType::Int(4)));
+    assert_eq!(fake.get("/outputs/aes/01/src"), Some(OscType::Int(21)));
+    assert_eq!(fake.get("/outputs/aes/01/pos"), Some(OscType::Int(6)));
+    assert_eq!(
+        fake.get("/config/routing/AES50A/41-48"),
+        Some(OscType::Int(26))
+    );
+    // Snapped to the grid, as the console does (§1.5): 8 kHz is not a step, 7871 Hz is.
+    send(&a, &fake, node("ch/02/eq/3")).await;
+    assert_eq!(
+        recv(&a).await.args,
+        vec![OscType::String("/ch/02/eq/3 HShv 7871 +4.50 0.69\n".into())]
+    );
+}
+
 #[tokio::test]
 async fn node_write_applies_echoes_and_pushes_the_changes() {
     let fake = blank().await;
