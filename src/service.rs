@@ -162,8 +162,16 @@ impl Service {
                 stop.child_token(),
             ));
         }
-        // Filled by the routing reader once it runs.
-        let (_feeds_tx, feeds) = watch::channel(Vec::new());
+        // The X32's likely livestream feeds, read from its routing each time it comes online.
+        let (feeds_tx, feeds) = watch::channel(Vec::new());
+        if let Some(x) = &config.x32 {
+            tasks.spawn(follow_feeds(
+                handle.clone(),
+                x.address.clone(),
+                feeds_tx,
+                stop.child_token(),
+            ));
+        }
         let banks = surfaces
             .iter()
             .filter_map(|(s, _)| Some((s.name.clone(), s.mapping.banks.clone()?)))
@@ -330,4 +338,76 @@ fn port_spec(t: &Transport) -> Result<DeviceLink> {
         }
         Transport::Gpio(layout) => DeviceLink::Gpio(layout.clone()),
     })
+}
+
+/// Read the X32's routing each time it comes online and offer the likely livestream feeds
+/// (buses, matrices, mains, best first) to the screen as the stabilizer's source.
+async fn follow_feeds(
+    desk: DeskHandle,
+    address: String,
+    feeds: watch::Sender<Vec<crate::ui::memory::FeedLine>>,
+    stop: CancellationToken,
+) {
+    let mut link = desk.link_status(MixerId::X32);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            online = link.wait_for(|s| s.state == crate::desk::LinkState::Online) => {
+                if online.is_err() {
+                    return;
+                }
+            }
+        }
+        let at = address.clone();
+        // The reader's progress callback is not Send; it runs on a blocking thread of its own.
+        let read = tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current().block_on(x32::routing::read_routing(
+                &at,
+                x32::backup::Pacing::default(),
+                &mut |_, _| {},
+            ))
+        });
+        let read = tokio::select! {
+            _ = stop.cancelled() => return,
+            r = read => r,
+        };
+        match read {
+            Ok(Ok(backup)) => {
+                let analysis = x32::routing::analyze(&backup);
+                let lines: Vec<_> = analysis
+                    .candidates
+                    .iter()
+                    .filter_map(|c| {
+                        Some(crate::ui::memory::FeedLine {
+                            source: stabilizer::source_index(c.strip)?,
+                            label: if c.name.is_empty() {
+                                x32::routing::describe(c.strip)
+                            } else {
+                                format!("{} \"{}\"", x32::routing::describe(c.strip), c.name)
+                            },
+                            reasons: c.reasons.join("; "),
+                        })
+                    })
+                    .collect();
+                match analysis.candidates.first() {
+                    Some(best) => info!(candidates = lines.len(), "likely livestream feed: {best}"),
+                    None => info!("{}", x32::routing::Analysis::NOTHING_ROUTED),
+                }
+                feeds.send_replace(lines);
+            }
+            Ok(Err(e)) => {
+                warn!(error = %e, "cannot read the X32's routing; no stream feeds to offer")
+            }
+            Err(e) => warn!(error = %e, "the routing reader stopped"),
+        }
+        // Read again after the next reconnect.
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            r = link.wait_for(|s| s.state != crate::desk::LinkState::Online) => {
+                if r.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }

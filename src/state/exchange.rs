@@ -770,11 +770,7 @@ type OpenScene = (
     u64,
 );
 
-fn finish_scene(
-    open: OpenScene,
-    bundle: &mut Bundle,
-    place: &mut XmlPlace,
-) {
+fn finish_scene(open: OpenScene, bundle: &mut Bundle, place: &mut XmlPlace) {
     let (slot, name, saved, scope, values, offset) = open;
     let Some(slot) = slot else { return };
     match check_scene(slot, name, &scope, saved, values) {

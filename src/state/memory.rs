@@ -863,7 +863,10 @@ pub mod offline {
         let store = scene_store(state);
         let (existing, _) = store.load_all();
         may_import(&bundle, replace, |slot| {
-            existing.iter().find(|e| e.slot == slot).map(|e| e.name.clone())
+            existing
+                .iter()
+                .find(|e| e.slot == slot)
+                .map(|e| e.name.clone())
         })?;
         let file = state.settings_file();
         let mut settings = Settings::load(&file)

@@ -599,3 +599,22 @@ async fn the_command_line_saves_and_recalls_through_the_running_desk_and_moves_s
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_is_offered_the_livestream_feeds_read_from_the_x32s_routing() {
+    // The demo console sends matrix 1 "Livestream" to outputs 9-10, which reach the card.
+    let fake = fake(FakeScene::Demo, steady(), 0.0).await;
+    let service = Service::start(&Config::demo(fake.local_addr()), CancellationToken::new())
+        .expect("service starts");
+    let mut feeds = service.ui_memory().feeds;
+    let lines = within(10.0, "the routing read", async {
+        feeds.wait_for(|f| !f.is_empty()).await.unwrap().clone()
+    })
+    .await;
+    let best = &lines[0];
+    // Matrix 1 is the stabilizer's source choice 16.
+    assert_eq!(best.source, 16, "{lines:?}");
+    assert!(best.label.contains("Livestream"), "{best:?}");
+    assert!(best.reasons.contains("card"), "{best:?}");
+    service.shutdown(Duration::from_secs(2)).await;
+}
