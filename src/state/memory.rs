@@ -437,11 +437,8 @@ impl Memory {
             return;
         };
         info!(%mixer, values = values.len(), "putting the saved desk state back");
-        match self.apply(values.clone(), Origin::Restore).await {
-            Ok(a) => {
-                info!(%mixer, changed = a.changed, refused = a.refused.len(), "saved desk state put back")
-            }
-            Err(DeskGone) => {}
+        if let Ok(a) = self.apply(values.clone(), Origin::Restore).await {
+            info!(%mixer, changed = a.changed, refused = a.refused.len(), "saved desk state put back");
         }
     }
 
