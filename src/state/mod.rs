@@ -6,11 +6,15 @@
 //! web remote all see the same ones. [`keep_settings`] follows the desk and saves them shortly
 //! after they stop changing; the service gives them back to the desk at start.
 //!
-//! And the action journal ([`keep_journal`]): every accepted change with its time, origin,
+//! The action journal ([`keep_journal`]): every accepted change with its time, origin,
 //! parameter and old → new value, appended to `journal.jsonl` and read back by
 //! [`read_journal`] (`pupitre journal`).
 //!
-//! Every file is written beside its final name, flushed to disk, then renamed over it
+//! The desk's memory ([`memory`]): scenes in numbered slots (`scenes/scene-NN.json`), resets to
+//! the defaults of [`defaults`], imports and exports in JSON and XML ([`exchange`]), and the
+//! desk state (`desk-state.json`) saved shortly after changes stop and put back at start.
+//!
+//! Every file (but the journal, which is appended) is written beside its final name, flushed to disk, then renamed over it
 //! ([`write_atomic`]): a power cut mid-write leaves the previous file whole.
 
 pub mod defaults;
