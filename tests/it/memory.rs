@@ -181,7 +181,19 @@ async fn a_recalled_scene_puts_both_mixers_back_exactly() {
         desk.get(&param("pupitre:scene/current")).await.unwrap(),
         Some(Value::Index(1))
     );
-    // The links flush their writes on stop; a second pupitre reads the mixers back.
+    // Every X32 value has reached the console (writes are confirmed by reading them back, so a
+    // datagram lost on a busy machine is sent again); a second pupitre reads both mixers back.
+    let wanted: Vec<(String, rosc::OscType)> = saved
+        .iter()
+        .filter(|(p, _)| p.mixer() == MixerId::X32)
+        .map(|(p, v)| (p.path().to_owned(), pupitre::x32::osc_arg(v)))
+        .collect();
+    within(15.0, "the X32 holds the scene", async {
+        while wanted.iter().any(|(a, v)| fake.get(a).as_ref() != Some(v)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     service.shutdown(Duration::from_secs(3)).await;
     let back = read_back(&fake, &camilla).await;
     assert_eq!(differences(&saved, &back), Vec::<String>::new());
@@ -322,7 +334,7 @@ async fn the_desk_state_goes_back_to_camilladsp_and_to_the_x32_only_when_asked()
 
     // Next start: CamillaDSP gets its saved −12 dB back; the X32 keeps its 0.25.
     let (service, desk) = start(&cfg).await;
-    within(4.0, "CamillaDSP restored", async {
+    within(10.0, "CamillaDSP restored", async {
         while desk.get(&volume).await.unwrap() != Some(minus12.clone()) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -351,7 +363,7 @@ async fn the_desk_state_goes_back_to_camilladsp_and_to_the_x32_only_when_asked()
     assert!(fake.set_local("/ch/02/mix/fader", rosc::OscType::Float(QUARTER as f32)));
     let (service, _desk) = start(&config(&fake, &camilla, Some(&dir), true)).await;
     within(
-        4.0,
+        15.0,
         "the X32 restored",
         fake_holds(&fake, "/ch/02/mix/fader", HALF as f32),
     )

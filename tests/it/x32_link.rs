@@ -70,9 +70,7 @@ async fn handshake_write_and_two_way_sync_without_echo() {
 
     // No echo loop: no further change on the desk, exactly one push of each fader to a third
     // remote, and a quiet link carries only its keep-alives.
-    let quiet_from = fake.stats().received;
     let pushes = observer.collect(Duration::from_millis(1000)).await;
-    let quiet = fake.stats().received - quiet_from;
     let count = |a: &str| pushes.iter().filter(|m| m.addr == a).count();
     assert_eq!(count("/ch/01/mix/fader"), 1, "{pushes:?}");
     assert_eq!(count("/ch/02/mix/fader"), 1, "{pushes:?}");
@@ -80,6 +78,17 @@ async fn handshake_write_and_two_way_sync_without_echo() {
         changes.try_recv().is_err(),
         "the desk saw more changes: an echo"
     );
+    // The service also reads the console's routing once after connecting (about 225 node
+    // reads, for the stream feeds); once that is done, a second carries only keep-alives.
+    let mut quiet = u64::MAX;
+    for _ in 0..10 {
+        let from = fake.stats().received;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        quiet = fake.stats().received - from;
+        if quiet <= 8 {
+            break;
+        }
+    }
     assert!(quiet <= 8, "{quiet} datagrams in a quiet second");
     rig.shutdown().await;
 }
