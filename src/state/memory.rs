@@ -386,7 +386,17 @@ impl Memory {
                 }
             }
         }
-        // As the settings: a change may have reached the desk just before the stop unseen.
+        // As the settings: a change may have reached the desk just before the stop unseen. A
+        // link that came online just before the stop, unseen here too, counts as read back
+        // unless its saved values were still to be put back.
+        for (mixer, link, wanted) in [
+            (MixerId::X32, &x32_link, restore.x32),
+            (MixerId::Camilla, &camilla_link, restore.camilla),
+        ] {
+            if !wanted && link.borrow().state == LinkState::Online {
+                synced.insert(mixer);
+            }
+        }
         if self.desk_state.is_some() {
             self.save_desk_state(&mut last_saved, &previous, &synced)
                 .await;

@@ -181,22 +181,19 @@ async fn a_recalled_scene_puts_both_mixers_back_exactly() {
         desk.get(&param("pupitre:scene/current")).await.unwrap(),
         Some(Value::Index(1))
     );
-    // Every X32 value has reached the console (writes are confirmed by reading them back, so a
-    // datagram lost on a busy machine is sent again); a second pupitre reads both mixers back.
-    let wanted: Vec<(String, rosc::OscType)> = saved
-        .iter()
-        .filter(|(p, _)| p.mixer() == MixerId::X32)
-        .map(|(p, v)| (p.path().to_owned(), pupitre::x32::osc_arg(v)))
-        .collect();
-    within(15.0, "the X32 holds the scene", async {
-        while wanted.iter().any(|(a, v)| fake.get(a).as_ref() != Some(v)) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    // A second pupitre reads both mixers back and finds the scene. (The links write paced and
+    // confirm what they wrote, so on a busy machine the last writes may take a moment: read
+    // again until they are all there.)
+    let mut left = Vec::new();
+    for _ in 0..10 {
+        left = differences(&saved, &read_back(&fake, &camilla).await);
+        if left.is_empty() {
+            break;
         }
-    })
-    .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(left, Vec::<String>::new());
     service.shutdown(Duration::from_secs(3)).await;
-    let back = read_back(&fake, &camilla).await;
-    assert_eq!(differences(&saved, &back), Vec::<String>::new());
 
     // A controller's scene button: the desk's `scene/recall`, set back to 0 afterwards.
     let (service, desk) = start(&cfg).await;
