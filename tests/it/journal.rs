@@ -22,31 +22,6 @@ use tokio_util::sync::CancellationToken;
 use crate::support::*;
 
 /// A fresh folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("pupitre-it-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The desk's value of `param`, as the journal shows it.
 async fn shown(desk: &DeskHandle, param: &ParamId) -> String {
     let v = desk.get(param).await.unwrap().expect("a known parameter");

@@ -22,13 +22,6 @@ use crate::support::*;
 const HALF: f64 = 512.0 / 1023.0;
 const QUARTER: f64 = 256.0 / 1023.0;
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pupitre-it-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn config(
     fake: &FakeX32,
     camilla: &CamillaServer,
@@ -131,7 +124,8 @@ fn differences(a: &[(ParamId, Value)], b: &[(ParamId, Value)]) -> Vec<String> {
 async fn a_recalled_scene_puts_both_mixers_back_exactly() {
     let fake = fake(FakeScene::Demo, steady(), 0.0).await;
     let camilla = CamillaServer::start(&dummy_config());
-    let dir = temp("scenes");
+    let tmp = TempDir::new("scenes");
+    let dir = tmp.0.clone();
     let cfg = config(&fake, &camilla, Some(&dir), false);
     let (service, desk) = start(&cfg).await;
     let saved = mixer_values(&desk).await;
@@ -280,7 +274,8 @@ async fn a_recalled_scene_puts_both_mixers_back_exactly() {
 async fn the_desk_state_goes_back_to_camilladsp_and_to_the_x32_only_when_asked() {
     let fake = fake(FakeScene::Demo, steady(), 0.0).await;
     let camilla = CamillaServer::start(&dummy_config());
-    let dir = temp("restore");
+    let tmp = TempDir::new("restore");
+    let dir = tmp.0.clone();
     let volume = param("camilla:main/volume");
     let fader = param("x32:/ch/02/mix/fader");
     let cfg = config(&fake, &camilla, Some(&dir), false);
@@ -437,7 +432,8 @@ async fn the_command_line_saves_and_recalls_through_the_running_desk_and_moves_s
 ) {
     let fake = fake(FakeScene::Demo, steady(), 0.0).await;
     let camilla = CamillaServer::start(&dummy_config());
-    let dir = temp("cli-scenes");
+    let tmp = TempDir::new("cli-scenes");
+    let dir = tmp.0.clone();
     let state = dir.join("state");
     let s = state.to_str().unwrap();
     // Nothing runs yet: saving needs the desk, listing works on the files.

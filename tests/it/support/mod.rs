@@ -22,6 +22,38 @@ use tokio_util::sync::CancellationToken;
 
 pub const LOOPBACK: &str = "127.0.0.1:0";
 
+/// A folder for one test under the system's temporary folder, emptied at the start and removed
+/// when dropped (even when the test fails).
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("pupitre-it-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, f: &str) -> std::path::PathBuf {
+        self.0.join(f)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback UDP port nobody uses right now.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Fails the test with `what` if `fut` takes longer than `secs`.
 pub async fn within<T>(secs: f64, what: &str, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(Duration::from_secs_f64(secs), fut).await {
