@@ -4,7 +4,7 @@
 //! parameter's unit; the read-back at connect is one summary; `pupitre journal` reads it.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! files, feedback back out, hotplug through an in-memory port, and hot reload of a mapping.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use pupitre::config::Config;
