@@ -122,16 +122,7 @@ async fn every_origin_lands_in_the_journal_with_old_and_new_values() {
     // Deck 1's volume fader swept to the top drives channel 1 (after pickup).
     let ch1 = param("x32:/ch/01/mix/fader");
     let ch1_before = shown(&desk, &ch1).await;
-    for v in (0..=127u8).step_by(3).chain([127]) {
-        deck.send_to(&[0xB1, 0x05, v], listen).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    within(
-        3.0,
-        "the fader reaches the X32",
-        fake_holds(&fake, "/ch/01/mix/fader", 1.0),
-    )
-    .await;
+    sweep_deck_1_volume(&deck, listen, &fake).await;
 
     // The screen switches the stabilizer on; it rides the matrix up.
     let enabled = param("pupitre:stabilizer/enabled");

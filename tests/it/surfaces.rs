@@ -86,16 +86,7 @@ async fn numark_over_network_midi_drives_the_x32_and_leds_follow_without_echo() 
     assert!(first.contains(&vec![0x91, 0x01, 0x7F]), "{first:02X?}");
 
     // Sweep deck 1's volume fader up: pickup until it crosses channel 1's fader, then follow.
-    for v in (0..=127u8).step_by(3).chain([127]) {
-        deck.send_to(&[0xB1, 0x05, v], listen).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    within(
-        3.0,
-        "the fader reaches the X32",
-        fake_holds(&fake, "/ch/01/mix/fader", 1.0),
-    )
-    .await;
+    sweep_deck_1_volume(&deck, listen, &fake).await;
     // No echo to the fader that caused it.
     let after = midi_in(&deck, Duration::from_millis(400)).await;
     assert!(

@@ -45,6 +45,21 @@ impl Drop for TempDir {
     }
 }
 
+/// Sweep a Mixtrack deck 1 volume fader (CC 5 on channel 2) from the bottom to the top over
+/// network MIDI, as a hand would, and wait until the X32's channel 1 fader it drives is at the top.
+pub async fn sweep_deck_1_volume(deck: &UdpSocket, listen: SocketAddr, fake: &FakeX32) {
+    for v in (0..=127u8).step_by(3).chain([127]) {
+        deck.send_to(&[0xB1, 0x05, v], listen).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    within(
+        3.0,
+        "the fader reaches the X32",
+        fake_holds(fake, "/ch/01/mix/fader", 1.0),
+    )
+    .await;
+}
+
 /// A loopback UDP port nobody uses right now.
 pub fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
