@@ -21,4 +21,5 @@ pub mod state;
 pub mod surface;
 pub mod tomlfile;
 pub mod ui;
+pub mod web;
 pub mod x32;
