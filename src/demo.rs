@@ -44,6 +44,8 @@ pub struct DemoOptions {
     /// Where the demo keeps its settings (`None`: the `demo` folder in the standard state
     /// folder, so it never touches a real desk's).
     pub state_dir: Option<std::path::PathBuf>,
+    /// Where the web remote listens (`None`: off).
+    pub web: Option<SocketAddr>,
 }
 
 /// The demo's CamillaDSP config (Dummy devices: no sound hardware).
@@ -126,8 +128,26 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
             None
         }
     };
+    config.web = options.web.map(|listen| crate::config::WebConfig {
+        listen,
+        tls: None,
+        allowed_origins: Vec::new(),
+    });
     let service = Service::start_with(&config, stop.clone(), vec![spec])?;
     let desk = service.desk().clone();
+    if let Some(web) = service.web() {
+        let offer = web.pair();
+        let state = match &config.state {
+            StateConfig::Dir(d) => format!(" --state-dir {}", d.display()),
+            _ => String::new(),
+        };
+        info!(
+            "web remote: open {} in a browser and type the pairing code {} (valid 5 minutes, once; \
+             `pupitre web pair{state}` gives another)",
+            offer.urls.join(" or "),
+            offer.spaced()
+        );
+    }
 
     if let Some(d) = options.duration {
         let stop = stop.clone();

@@ -4,6 +4,7 @@ mod cmd_journal;
 mod cmd_latency;
 mod cmd_memory;
 mod cmd_stabilizer;
+mod cmd_web;
 mod cmd_x32;
 
 use std::net::SocketAddr;
@@ -147,6 +148,13 @@ enum Command {
         /// state folder, apart from a real desk's).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        /// Where the web remote listens (the pairing code is logged at start). Use
+        /// 0.0.0.0:8032 to reach it from a phone on the same network.
+        #[arg(long, default_value = "127.0.0.1:8032", value_name = "ADDR")]
+        web: SocketAddr,
+        /// Run without the web remote.
+        #[arg(long)]
+        no_web: bool,
     },
     /// Render the desk screen to PNG files, headless, with the demo running behind it.
     ///
@@ -204,6 +212,17 @@ enum Command {
         state: cmd_memory::StateArgs,
         #[command(subcommand)]
         command: cmd_memory::SceneCommand,
+    },
+    /// The web remote: pairing codes for phones, and the paired browsers.
+    ///
+    /// The service serves the desk to browsers when its config has [web] enabled = true.
+    /// A browser is paired once with a code from `pupitre web pair` (or the screen's Phone
+    /// button); `pupitre web tokens` lists and unpairs them.
+    Web {
+        #[command(flatten)]
+        state: cmd_memory::StateArgs,
+        #[command(subcommand)]
+        command: cmd_web::WebSubcommand,
     },
     /// Put parameters of the running desk back to their defaults.
     ///
@@ -417,6 +436,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             | Command::Reset { .. }
             | Command::Export { .. }
             | Command::Import { .. }
+            | Command::Web { .. }
     ) {
         init_logging(cli.log.as_deref(), "warn");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -437,6 +457,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     replace,
                     check,
                 } => cmd_memory::import(state, file, replace, check).await,
+                Command::Web { state, command } => cmd_web::run(state, command).await,
                 _ => Ok(()),
             }
         })?;
@@ -550,6 +571,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 no_camilladsp,
                 headless,
                 state_dir,
+                web,
+                no_web,
             } => {
                 let camilladsp = if no_camilladsp {
                     None
@@ -564,6 +587,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     camilladsp,
                     screen: !headless,
                     state_dir,
+                    web: (!no_web).then_some(web),
                 };
                 pupitre::demo::run(options, stop.clone()).await?;
             }
@@ -622,6 +646,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             | Command::Reset { .. }
             | Command::Export { .. }
             | Command::Import { .. }
+            | Command::Web { .. }
             | Command::Latency(_)
             | Command::Journal(_)
             | Command::Backup(_)

@@ -19,6 +19,7 @@ use crate::state::{
     self, JournalEntry, MemoryHandle, MemorySetup, RestorePolicy, Settings, StateDir,
 };
 use crate::surface::{self, Engine, SurfaceSpec};
+use crate::web::{TlsFiles, ViewInputs, WebHandle, WebSettings};
 use crate::x32::{self, X32Settings};
 
 /// The service's tasks, running.
@@ -29,6 +30,7 @@ pub struct Service {
     banks: Vec<(String, Banks)>,
     stabilizer: watch::Receiver<StabilizerState>,
     journal: watch::Receiver<Vec<JournalEntry>>,
+    web: Option<WebHandle>,
     tasks: JoinSet<()>,
     stop: CancellationToken,
     desk_stop: CancellationToken,
@@ -154,11 +156,52 @@ impl Service {
             stop.child_token(),
         );
         tasks.spawn(remember);
+        let web = match &config.web {
+            None => None,
+            Some(w) => {
+                let settings = WebSettings {
+                    listen: w.listen,
+                    tls: w.tls.as_ref().map(|(cert, key)| TlsFiles {
+                        cert: cert.clone(),
+                        key: key.clone(),
+                    }),
+                    allowed_origins: w.allowed_origins.clone(),
+                };
+                let (mut strips, master) = crate::ui::strips::from_config(config);
+                let has_master = master.is_some();
+                strips.extend(master);
+                let mut mixers = Vec::new();
+                if config.x32.is_some() {
+                    mixers.push(MixerId::X32);
+                }
+                if config.camilla.is_some() {
+                    mixers.push(MixerId::Camilla);
+                }
+                let view = ViewInputs {
+                    desk: handle.clone(),
+                    strips,
+                    has_master,
+                    mixers,
+                    stabilizer: config.x32.is_some().then(|| state_rx.clone()),
+                    journal: journal.clone(),
+                    scenes: memory.scenes(),
+                };
+                let (web, serve) = WebHandle::start(
+                    &settings,
+                    view,
+                    state.as_ref().map(|d| d.path()),
+                    stop.child_token(),
+                )?;
+                tasks.spawn(serve);
+                Some(web)
+            }
+        };
         #[cfg(unix)]
         if let Some(dir) = &state {
             tasks.spawn(crate::control::serve(
                 dir.clone(),
                 memory.clone(),
+                web.clone(),
                 stop.child_token(),
             ));
         }
@@ -189,6 +232,7 @@ impl Service {
             banks,
             stabilizer: state_rx,
             journal,
+            web,
             tasks,
             stop,
             desk_stop,
@@ -207,6 +251,11 @@ impl Service {
             journal: self.journal.clone(),
             feeds: self.feeds.clone(),
         }
+    }
+
+    /// The web remote, when `[web]` enables it.
+    pub fn web(&self) -> Option<&WebHandle> {
+        self.web.as_ref()
     }
 
     /// Scenes, resets, imports and exports.

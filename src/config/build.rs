@@ -8,12 +8,12 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::file::{
-    CamillaFile, FileConfig, StabilizerFile, StateFile, SurfaceFile, UiFile, X32File,
+    CamillaFile, FileConfig, StabilizerFile, StateFile, SurfaceFile, UiFile, WebFile, X32File,
 };
 
 use super::model::{
     defaults, limits, CamillaConfig, Config, FollowBank, LogConfig, RestoreConfig,
-    StabilizerConfig, StateConfig, SurfaceConfig, UiConfig, X32Config,
+    StabilizerConfig, StateConfig, SurfaceConfig, UiConfig, WebConfig, X32Config,
 };
 use crate::desk::Strip;
 use crate::stabilizer::{PidGains, RateOverrides};
@@ -57,6 +57,7 @@ pub(super) fn build(file: FileConfig, config_path: &Path, diags: &mut Diagnostic
                 camilla: s.restore_camilla.unwrap_or(true),
             }),
         state: state(file.state, config_path, diags),
+        web: file.web.and_then(|w| web(w, config_path, diags)),
         log: LogConfig {
             level: file.log.and_then(|l| l.level).unwrap_or_default(),
         },
@@ -474,9 +475,84 @@ fn state(file: Option<StateFile>, config_path: &Path, diags: &mut Diagnostics) -
     StateConfig::Dir(folder.join(dir.get_ref()))
 }
 
+fn web(f: WebFile, config_path: &Path, diags: &mut Diagnostics) -> Option<WebConfig> {
+    let listen = match &f.listen {
+        None => SocketAddr::from(([0, 0, 0, 0], crate::web::DEFAULT_PORT)),
+        Some(l) => match web_listen(l.get_ref()) {
+            Ok(a) => a,
+            Err(why) => {
+                diags.at(l.span(), why);
+                SocketAddr::from(([0, 0, 0, 0], crate::web::DEFAULT_PORT))
+            }
+        },
+    };
+    let folder = config_path.parent().unwrap_or(Path::new(""));
+    let tls = match (&f.tls_cert, &f.tls_key) {
+        (None, None) => None,
+        (Some(c), Some(k)) => Some((folder.join(c.get_ref()), folder.join(k.get_ref()))),
+        (Some(one), None) | (None, Some(one)) => {
+            diags.at(
+                one.span(),
+                "TLS needs both tls_cert and tls_key (PEM files: the certificate chain and its private key)",
+            );
+            None
+        }
+    };
+    let mut allowed_origins = Vec::new();
+    for o in f.allowed_origins.unwrap_or_default() {
+        match web_origin(o.get_ref()) {
+            Ok(ok) => allowed_origins.push(ok),
+            Err(why) => diags.at(o.span(), why),
+        }
+    }
+    f.enabled.unwrap_or(false).then_some(WebConfig {
+        listen,
+        tls,
+        allowed_origins,
+    })
+}
+
+/// `listen`: an address with a port, or an address alone (port 8032).
+pub(crate) fn web_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, crate::web::DEFAULT_PORT));
+    }
+    Err(format!(
+        "{text:?} is not an address to listen on; expected \"0.0.0.0:8032\" (every address), \
+         \"127.0.0.1:8032\" (this machine only) or \"[::]:8032\""
+    ))
+}
+
+/// An origin as browsers send it: `https://host` or `https://host:port`, nothing after.
+fn web_origin(text: &str) -> Result<String, String> {
+    let hint = "expected an origin like \"https://desk.example.org\" or \"http://192.168.1.20:8080\" (scheme, host, optional port; no path)";
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return Err(format!("{text:?}: {hint}"));
+    };
+    if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains('/') {
+        return Err(format!("{text:?}: {hint}"));
+    }
+    Ok(text.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_addresses_and_origins_are_checked() {
+        assert_eq!(web_listen("127.0.0.1:9000").unwrap().port(), 9000);
+        assert_eq!(web_listen("0.0.0.0").unwrap().port(), 8032);
+        assert_eq!(web_listen("[::]").unwrap().port(), 8032);
+        assert!(web_listen("desk:80").unwrap_err().contains("not an address"));
+        assert!(web_origin("https://desk.example.org").is_ok());
+        assert!(web_origin("desk.example.org").is_err());
+        assert!(web_origin("https://desk/x").is_err());
+        assert!(web_origin("ftp://desk").is_err());
+    }
 
     #[test]
     fn addresses_get_their_port() {

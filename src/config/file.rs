@@ -17,6 +17,7 @@ pub(super) struct FileConfig {
     pub stabilizer: Option<StabilizerFile>,
     pub ui: Option<UiFile>,
     pub state: Option<StateFile>,
+    pub web: Option<WebFile>,
     pub log: Option<LogFile>,
 }
 
@@ -113,6 +114,17 @@ pub(super) struct StateFile {
     pub dir: Option<Spanned<String>>,
     pub restore_x32: Option<bool>,
     pub restore_camilla: Option<bool>,
+}
+
+/// `[web]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WebFile {
+    pub enabled: Option<bool>,
+    pub listen: Option<Spanned<String>>,
+    pub tls_cert: Option<Spanned<String>>,
+    pub tls_key: Option<Spanned<String>>,
+    pub allowed_origins: Option<Vec<Spanned<String>>>,
 }
 
 /// `[log]`.

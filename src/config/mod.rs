@@ -23,7 +23,7 @@ pub type ConfigError = crate::tomlfile::FileError;
 pub use model::{
     CamillaConfig, Config, Density, FollowBank, Language, LogConfig, LogLevel, Profile,
     RestoreConfig, StabilizerConfig, StabilizerMode, StateConfig, SurfaceConfig, Theme, UiConfig,
-    X32Config,
+    WebConfig, X32Config,
 };
 
 use crate::desk::{ParamId, Strip, Value};
@@ -85,6 +85,7 @@ impl Config {
             },
             state: StateConfig::Nowhere,
             restore: RestoreConfig::default(),
+            web: None,
             log: LogConfig::default(),
         }
     }

@@ -81,6 +81,8 @@ pub struct Config {
     /// Which mixers get the saved desk state back at start (`[state] restore_x32`,
     /// `restore_camilla`).
     pub restore: RestoreConfig,
+    /// The web remote (`[web]`); `None` when it is off.
+    pub web: Option<WebConfig>,
     /// Logging.
     pub log: LogConfig,
 }
@@ -103,6 +105,17 @@ impl Default for RestoreConfig {
             camilla: true,
         }
     }
+}
+
+/// `[web]`: the web remote, when enabled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Where to listen (`listen`; default all addresses, port 8032).
+    pub listen: std::net::SocketAddr,
+    /// `tls_cert` and `tls_key`, resolved from the config's folder.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// `allowed_origins`: pages elsewhere (a reverse proxy's address) allowed to connect.
+    pub allowed_origins: Vec<String>,
 }
 
 /// `[state]`: where pupitre keeps what it remembers between runs.

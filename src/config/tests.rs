@@ -215,6 +215,7 @@ level = "debug"
                 x32: false,
                 camilla: true
             },
+            web: None,
             log: LogConfig {
                 level: LogLevel::Debug
             },

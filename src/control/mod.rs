@@ -5,9 +5,87 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::state::{Command, Reply, StateDir};
+
+/// What `pupitre web …` asks the running service (a line `{"web": "pair"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "web", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WebCommand {
+    /// A new pairing code; the reply's document is a [`PairingReply`].
+    Pair,
+    /// The paired browsers; the reply's document is their list.
+    Tokens,
+    /// Unpair by id or device name (`*`: all); their open pages close.
+    Revoke {
+        /// Id or device name.
+        which: String,
+    },
+}
+
+/// A pairing code, as the command line gets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairingReply {
+    /// The digits.
+    pub code: String,
+    /// Seconds it stays valid.
+    pub valid_s: u64,
+    /// Addresses to open.
+    pub urls: Vec<String>,
+}
+
+/// Answer a web command with the running remote (`None`: `[web]` is off).
+pub fn answer_web(web: Option<&crate::web::WebHandle>, command: WebCommand) -> Reply {
+    let Some(web) = web else {
+        return Reply::refused_with(
+            "the web remote is off in this service's config; add [web] enabled = true".into(),
+        );
+    };
+    match command {
+        WebCommand::Pair => {
+            let offer = web.pair();
+            let valid_s = offer
+                .expires
+                .saturating_duration_since(std::time::Instant::now())
+                .as_secs();
+            let reply = PairingReply {
+                code: offer.code.clone(),
+                valid_s,
+                urls: offer.urls.clone(),
+            };
+            Reply {
+                ok: true,
+                message: format!("pairing code {} (valid {valid_s} s)", offer.spaced()),
+                scenes: Vec::new(),
+                document: serde_json::to_string(&reply).ok(),
+            }
+        }
+        WebCommand::Tokens => match web.tokens() {
+            Ok(list) => Reply {
+                ok: true,
+                message: format!("{} paired browser(s)", list.len()),
+                scenes: Vec::new(),
+                document: serde_json::to_string(&list).ok(),
+            },
+            Err(e) => Reply::refused_with(e.to_string()),
+        },
+        WebCommand::Revoke { which } => match web.revoke(&which) {
+            Ok(gone) => Reply {
+                ok: true,
+                message: gone
+                    .iter()
+                    .map(|r| format!("unpaired {} ({})", r.device, r.id))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                scenes: Vec::new(),
+                document: serde_json::to_string(&gone).ok(),
+            },
+            Err(e) => Reply::refused_with(e.to_string()),
+        },
+    }
+}
 
 /// The socket in a state folder.
 pub fn socket_path(state: &StateDir) -> PathBuf {
@@ -56,9 +134,29 @@ mod unix {
 
     use crate::desk::Origin;
     use crate::state::MemoryHandle;
+    use crate::web::WebHandle;
+
+    /// A web request names `"web"`; a memory one `"command"`.
+    fn is_web(line: &str) -> bool {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line)
+            .is_ok_and(|m| m.contains_key("web"))
+    }
 
     /// Ask the service whose state folder is `state`.
     pub async fn ask(state: &StateDir, command: &Command) -> Result<Reply, ControlError> {
+        let line =
+            serde_json::to_string(command).map_err(|e| ControlError::Garbled(e.to_string()))?;
+        ask_line(state, line).await
+    }
+
+    /// Ask the service's web remote.
+    pub async fn ask_web(state: &StateDir, command: &WebCommand) -> Result<Reply, ControlError> {
+        let line =
+            serde_json::to_string(command).map_err(|e| ControlError::Garbled(e.to_string()))?;
+        ask_line(state, line).await
+    }
+
+    async fn ask_line(state: &StateDir, mut line: String) -> Result<Reply, ControlError> {
         let socket = socket_path(state);
         let io = |source| ControlError::Io {
             socket: socket.clone(),
@@ -80,8 +178,6 @@ mod unix {
             Err(e) => return Err(io(e)),
         };
         let (read, mut write) = stream.into_split();
-        let mut line =
-            serde_json::to_string(command).map_err(|e| ControlError::Garbled(e.to_string()))?;
         line.push('\n');
         write.write_all(line.as_bytes()).await.map_err(io)?;
         write.shutdown().await.map_err(io)?;
@@ -97,7 +193,12 @@ mod unix {
     /// Answer commands on the state folder's socket until `stop`; the socket file is removed
     /// at the end. A socket left by a crashed run is replaced; one a running pupitre answers on
     /// is left alone (and this one serves none).
-    pub async fn serve(state: StateDir, memory: MemoryHandle, stop: CancellationToken) {
+    pub async fn serve(
+        state: StateDir,
+        memory: MemoryHandle,
+        web: Option<WebHandle>,
+        stop: CancellationToken,
+    ) {
         let path = socket_path(&state);
         let span = info_span!("control", socket = %path.display());
         async move {
@@ -127,7 +228,7 @@ mod unix {
                     r = listener.accept() => match r {
                         Ok((stream, _)) => {
                             let memory = memory.clone();
-                            tokio::spawn(answer(stream, memory));
+                            tokio::spawn(answer(stream, memory, web.clone()));
                         }
                         Err(e) => {
                             warn!(error = %e, "control socket accept failed");
@@ -143,7 +244,7 @@ mod unix {
         .await
     }
 
-    async fn answer(stream: UnixStream, memory: MemoryHandle) {
+    async fn answer(stream: UnixStream, memory: MemoryHandle, web: Option<WebHandle>) {
         let (read, mut write) = stream.into_split();
         let mut line = String::new();
         let reply = match BufReader::new(read)
@@ -152,6 +253,13 @@ mod unix {
             .await
         {
             Err(e) => Reply::refused_with(format!("cannot read the request: {e}")),
+            Ok(_) if is_web(&line) => match serde_json::from_str::<WebCommand>(&line) {
+                Err(e) => {
+                    warn!(error = %e, "unreadable control request dropped");
+                    Reply::refused_with(format!("unreadable request: {e}"))
+                }
+                Ok(command) => answer_web(web.as_ref(), command),
+            },
             Ok(_) => match serde_json::from_str::<Command>(&line) {
                 Err(e) => {
                     warn!(error = %e, "unreadable control request dropped");
@@ -172,7 +280,13 @@ mod unix {
 }
 
 #[cfg(unix)]
-pub use unix::{ask, serve};
+pub use unix::{ask, ask_web, serve};
+
+/// Ask the service's web remote (Unix only).
+#[cfg(not(unix))]
+pub async fn ask_web(_state: &StateDir, _command: &WebCommand) -> Result<Reply, ControlError> {
+    Err(ControlError::Unsupported)
+}
 
 /// Ask the service whose state folder is `state` (Unix only).
 #[cfg(not(unix))]

@@ -312,6 +312,17 @@ impl TokenStore {
         Ok(store)
     }
 
+    /// A store for a folder whose token file does not read: it refuses every token and reads
+    /// the file again at each request, so fixing it lets the paired browsers back in.
+    pub fn broken(folder: &Path) -> TokenStore {
+        TokenStore {
+            path: Some(folder.join(TOKEN_FILE)),
+            records: Vec::new(),
+            seen: None,
+            broken: true,
+        }
+    }
+
     /// The file, if kept in one.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

@@ -11,14 +11,43 @@
 //! The page itself (`ui/web/`) is compiled into the binary: no CDN, nothing fetched elsewhere.
 
 pub mod auth;
+pub mod protocol;
+mod server;
+mod session;
+pub mod view;
 
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
 pub use auth::{PairingOffer, TokenError, TokenRecord, TokenStore};
+pub use server::{TlsFiles, COOKIE, MAX_PAGES};
+pub use view::{ViewInputs, METER_TICK};
+
+use crate::desk::DeskHandle;
+
+/// The default port (a free one among common audio tools: X32 10023, CamillaDSP 1234,
+/// CamillaGUI 5005).
+pub const DEFAULT_PORT: u16 = 8032;
+
+/// How the web remote is set up (`[web]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSettings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// TLS, with the user's certificate and key.
+    pub tls: Option<TlsFiles>,
+    /// Origins besides the server's own that may open the websocket (a reverse proxy's).
+    pub allowed_origins: Vec<String>,
+}
 
 /// What the server's parts share: codes, the throttle, the tokens, and where it listens.
 #[derive(Debug)]
@@ -57,6 +86,80 @@ impl WebHandle {
                 revoked: broadcast::channel(16).0,
             }),
         }
+    }
+
+    /// Listen, and serve until `stop`: the handle and the server's future (run it on the
+    /// runtime). Fails at once when the address is taken or the certificate does not read.
+    pub fn start(
+        settings: &WebSettings,
+        view: ViewInputs,
+        state: Option<&Path>,
+        stop: CancellationToken,
+    ) -> anyhow::Result<(WebHandle, impl Future<Output = ()> + Send + 'static)> {
+        let tokens = match state {
+            Some(dir) => TokenStore::open(dir).unwrap_or_else(|e| {
+                warn!("{e}; every web token is refused until the file is fixed or removed");
+                // Kept pointing at the file, so fixing it lets paired browsers back in.
+                TokenStore::broken(dir)
+            }),
+            None => {
+                warn!("no state folder: web pairings last until the service stops");
+                TokenStore::in_memory()
+            }
+        };
+        let tls = settings.tls.as_ref().map(server::tls_config).transpose()?;
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("the web remote cannot listen on {}", settings.listen))?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let urls = urls(local_addr, tls.is_some());
+        let web = WebHandle::new(tokens, local_addr, urls);
+        let desk: DeskHandle = view.desk.clone();
+        let (view, follow) = view::View::start(view, stop.clone());
+        let app = server::App {
+            web: web.clone(),
+            desk,
+            view,
+            tls: tls.is_some(),
+            allowed_origins: Arc::new(settings.allowed_origins.clone()),
+            pages: Arc::new(AtomicUsize::new(0)),
+            stop: stop.clone(),
+        };
+        let service = server::router(app).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = axum_server::Handle::new();
+        let serving = {
+            let handle = handle.clone();
+            let tls = tls.clone();
+            async move {
+                let served = match tls {
+                    Some(config) => {
+                        let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                        match axum_server::tls_rustls::from_tcp_rustls(listener, config) {
+                            Ok(s) => s.handle(handle).serve(service).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    None => match axum_server::from_tcp(listener) {
+                        Ok(s) => s.handle(handle).serve(service).await,
+                        Err(e) => Err(e),
+                    },
+                };
+                if let Err(e) = served {
+                    warn!(error = %e, "the web remote stopped serving");
+                }
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        info!(address = %local_addr, "web remote listening on {scheme}://{local_addr}/ (pair with `pupitre web pair` or the screen's Phone button)");
+        let run = async move {
+            let stopper = async move {
+                stop.cancelled().await;
+                // Open pages are told first (their sessions see `stop`); then the server ends.
+                handle.graceful_shutdown(Some(Duration::from_millis(500)));
+            };
+            tokio::join!(serving, follow, stopper);
+        };
+        Ok((web, run))
     }
 
     /// A handle with no server behind it, for the screen's tests and screenshots.
@@ -106,4 +209,48 @@ impl WebHandle {
         }
         Ok(gone)
     }
+}
+
+/// The addresses a phone can open: each of the machine's own when listening on all of them
+/// (its main address and `HOSTNAME.local`), else the one given.
+fn urls(local: SocketAddr, tls: bool) -> Vec<String> {
+    let scheme = if tls { "https" } else { "http" };
+    let port = local.port();
+    let at = |host: String| format!("{scheme}://{host}:{port}/");
+    if !local.ip().is_unspecified() {
+        return vec![at(host_text(local.ip()))];
+    }
+    let mut out = Vec::new();
+    if let Some(ip) = main_address() {
+        out.push(at(host_text(ip)));
+    }
+    if let Some(name) = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty() && n != "localhost")
+    {
+        out.push(at(format!("{name}.local")));
+    }
+    if out.is_empty() {
+        out.push(at("127.0.0.1".into()));
+    }
+    out
+}
+
+fn host_text(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    }
+}
+
+/// The address other machines reach this one by: the source address the system picks for a
+/// route off the machine. Connecting a UDP socket sends nothing; it only asks the routing
+/// table.
+fn main_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+    // TEST-NET-1 (RFC 5737): never routed anywhere, only looked up.
+    socket.connect(("192.0.2.1", 9)).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
