@@ -91,6 +91,7 @@
     links: {},
     device: '',
     levels: [], clip: new Set(),
+    at: new Map(),          // strip index -> position in `strips` (and in `meters.levels`)
     pages: [],              // [{bank, page, label, strips: [..]}]
     pageIdx: 0,
     perPage: 4,
@@ -208,7 +209,10 @@
         if (Array.isArray(m.levels)) S.levels = m.levels;
         S.clip = new Set(Array.isArray(m.clip) ? m.clip : []);
         dirty.meters = true; ask(); break;
-      case 'stabilizer': S.stab = stabOf(m); dirty.stab = true; ask(); break;
+      case 'stabilizer':
+        // The whole object; `{"type":"stabilizer","stabilizer":null}` (or no fields) when it goes away.
+        S.stab = 'stabilizer' in m ? stabOf(m.stabilizer) : ('on' in m ? stabOf(m) : null);
+        dirty.stab = true; ask(); break;
       case 'scenes':
         if (Array.isArray(m.scenes)) S.scenes = m.scenes;
         if (typeof m.current_scene === 'number') S.current = m.current_scene;
@@ -236,7 +240,8 @@
     S.device = m.device || '';
     S.strips = Array.isArray(m.strips) ? m.strips.map((s) => Object.assign({}, s)) : [];
     S.master = null;
-    for (const s of S.strips) if (s.master) S.master = s.index;
+    S.at = new Map();
+    S.strips.forEach((s, k) => { S.at.set(s.index, k); if (s.master) S.master = s.index; });
     S.banks = Array.isArray(m.banks) ? m.banks : [];
     S.stab = m.stabilizer ? stabOf(m.stabilizer) : null;
     S.scenes = Array.isArray(m.scenes) ? m.scenes : [];
@@ -560,12 +565,12 @@
   function measure(v) {
     const h = v.fader.clientHeight;
     v.capH = v.cap.offsetHeight;
-    v.travel = Math.max(1, h - v.capH);
+    v.travel = h > 0 ? Math.max(1, h - v.capH) : 0; // 0: not laid out yet, measure again later
     v.shownPos = -1;
   }
 
   function placeCap(v) {
-    if (!v.travel) measure(v);
+    if (!v.travel && v.fader.isConnected) measure(v);
     const p = clamp01(v.pos);
     if (p !== v.shownPos) {
       v.shownPos = p;
@@ -623,7 +628,7 @@
       }
       e.preventDefault();
       try { f.setPointerCapture(e.pointerId); } catch { /* */ }
-      if (!v.travel) measure(v);
+      measure(v);
       v.pointer = e.pointerId;
       v.startY = e.clientY;
       v.startPos = v.pos;
@@ -636,7 +641,7 @@
       if (e.pointerId !== v.pointer) return;
       const dy = e.clientY - v.startY;
       v.moved = Math.max(v.moved, Math.abs(dy));
-      if (v.moved < 2) return;                          // a tap is not a move
+      if (v.moved < 2 || !v.travel) return;           // a tap is not a move
       setLocal(v, v.startPos - dy / v.travel);
     });
     const up = (e) => {
@@ -690,7 +695,7 @@
     const tNow = now();
     for (const v of views.values()) {
       if (!v.meter) continue;
-      const raw = S.levels[v.index];
+      const raw = S.levels[S.at.get(v.index)];
       const lv = typeof raw === 'number' ? clamp01(raw) : 0;
       if (lv !== v.levelShown) {
         v.levelShown = lv;
@@ -720,8 +725,11 @@
     fill: $('#stab-bar .lfill'), mark: $('#stab-bar .ltarget'),
     sent: null, sentAt: 0, presetKey: '',
   };
-  const LBAR_MIN = -40, LBAR_MAX = -5;
-  const lpos = (l) => clamp01((l - LBAR_MIN) / (LBAR_MAX - LBAR_MIN));
+  const lpos = (l) => {
+    const lo = S.stab && typeof S.stab.min === 'number' ? S.stab.min : -40;
+    const hi = S.stab && typeof S.stab.max === 'number' && S.stab.max > lo ? S.stab.max : -5;
+    return clamp01((l - lo) / (hi - lo));
+  };
 
   function statusKey(word) {
     const w = String(word || '').toLowerCase();
@@ -859,7 +867,10 @@
       const item = el('span', 'mixer');
       item.dataset.mixer = name;
       item.dataset.state = String(state);
-      item.append(el('span', 'dot'), el('span', 'mx-name', MIXER_NAMES[name] || name), el('span', 'mx-state', tOr('ln:' + state, String(state))));
+      const label = MIXER_NAMES[name] || name;
+      const word = tOr('ln:' + state, String(state));
+      item.title = `${label} ${word}`;
+      item.append(el('span', 'dot'), el('span', 'mx-name', label), el('span', 'mx-state', word));
       box.appendChild(item);
     }
   }
