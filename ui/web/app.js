@@ -7,7 +7,7 @@
   const TEXTS = {
     en: {
       connecting: 'Connecting…', open: 'Live', closed: 'Offline',
-      reconnecting: 'Reconnecting…', device: 'This browser',
+      reconnecting: 'Reconnecting…', device: 'This browser:',
       logout: 'Forget this browser', 'logout-hint': 'Pairing again needs a new code from the desk.',
       mute: 'MUTE', solo: 'SOLO', stabilizer: 'Stream leveler', on: 'ON', off: 'OFF',
       loudness: 'Loudness', target: 'Target', fader: 'fader',
@@ -24,7 +24,7 @@
     },
     fr: {
       connecting: 'Connexion…', open: 'En direct', closed: 'Hors ligne',
-      reconnecting: 'Reconnexion…', device: 'Ce navigateur',
+      reconnecting: 'Reconnexion…', device: 'Ce navigateur\u00a0:',
       logout: 'Oublier ce navigateur', 'logout-hint': 'Pour l’appairer de nouveau, il faudra un nouveau code de la console.',
       mute: 'MUET', solo: 'SOLO', stabilizer: 'Niveau du direct', on: 'MARCHE', off: 'ARRÊT',
       loudness: 'Sonie', target: 'Cible', fader: 'fader',
