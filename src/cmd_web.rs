@@ -83,16 +83,20 @@ pub async fn run(state: StateArgs, command: WebSubcommand) -> Result<()> {
             revoke_all,
             json,
         } => {
-            let which = if revoke_all { Some("*".to_owned()) } else { revoke };
+            let which = if revoke_all {
+                Some("*".to_owned())
+            } else {
+                revoke
+            };
             let command = match &which {
                 Some(w) => WebCommand::Revoke { which: w.clone() },
                 None => WebCommand::Tokens,
             };
             let records: Vec<TokenRecord> = match control::ask_web(&dir, &command).await {
-                Ok(reply) if reply.ok => {
-                    serde_json::from_str(reply.document.as_deref().unwrap_or("[]"))
-                        .map_err(|e| anyhow!("the running pupitre answered something unreadable: {e}"))?
-                }
+                Ok(reply) if reply.ok => serde_json::from_str(
+                    reply.document.as_deref().unwrap_or("[]"),
+                )
+                .map_err(|e| anyhow!("the running pupitre answered something unreadable: {e}"))?,
                 Ok(reply) => bail!("{}", reply.message),
                 // Not running: the file is the truth.
                 Err(ControlError::NotRunning { .. }) => {

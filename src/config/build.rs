@@ -547,7 +547,9 @@ mod tests {
         assert_eq!(web_listen("127.0.0.1:9000").unwrap().port(), 9000);
         assert_eq!(web_listen("0.0.0.0").unwrap().port(), 8032);
         assert_eq!(web_listen("[::]").unwrap().port(), 8032);
-        assert!(web_listen("desk:80").unwrap_err().contains("not an address"));
+        assert!(web_listen("desk:80")
+            .unwrap_err()
+            .contains("not an address"));
         assert!(web_origin("https://desk.example.org").is_ok());
         assert!(web_origin("desk.example.org").is_err());
         assert!(web_origin("https://desk/x").is_err());

@@ -633,7 +633,10 @@ mod tests {
         assert_eq!(store.check(&token), None);
         let err = TokenStore::open(&dir).unwrap_err().to_string();
         assert!(err.contains("web-tokens.json:4:"), "{err}");
-        assert!(store.issue("other").is_err(), "a broken file is not overwritten");
+        assert!(
+            store.issue("other").is_err(),
+            "a broken file is not overwritten"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -63,6 +62,8 @@ pub(super) fn router(app: App) -> Router {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/login.css", get(login_css))
+        // Browsers ask for it on every site; nothing to hide, nothing to show.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/", get(index))
         .route("/app.js", get(app_js))
         .route("/app.css", get(app_css))
@@ -77,7 +78,10 @@ pub(super) fn router(app: App) -> Router {
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -131,8 +135,9 @@ impl App {
 
     fn cookie(&self, token: &str, max_age: u64) -> HeaderValue {
         let secure = if self.tls { "; Secure" } else { "" };
-        let text =
-            format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}");
+        let text = format!(
+            "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+        );
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 }
@@ -208,7 +213,12 @@ fn login_text(lang: &str, key: &str) -> &'static str {
     }
 }
 
-fn login_response(status: StatusCode, lang: &str, refused: Option<Refused>, device: &str) -> Response {
+fn login_response(
+    status: StatusCode,
+    lang: &str,
+    refused: Option<Refused>,
+    device: &str,
+) -> Response {
     let t = |k| login_text(lang, k);
     let error = match refused {
         None => String::new(),
@@ -234,7 +244,12 @@ fn login_response(status: StatusCode, lang: &str, refused: Option<Refused>, devi
         .replace("{{device_value}}", &escape(device))
         .replace("{{submit}}", t("submit"))
         .replace("{{error}}", &error);
-    let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
     if let Some(Refused::Throttled(s)) = refused {
         if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -248,7 +263,11 @@ async fn login_page(headers: HeaderMap) -> Response {
 }
 
 async fn login_css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], LOGIN_CSS).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        LOGIN_CSS,
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,23 +285,31 @@ async fn login(
     let lang = language(&headers);
     if !app.origin_ok(&headers, false) {
         warn!(%peer, "pairing form from a foreign page refused");
-        return login_response(StatusCode::FORBIDDEN, lang, Some(Refused::ForeignOrigin), "");
+        return login_response(
+            StatusCode::FORBIDDEN,
+            lang,
+            Some(Refused::ForeignOrigin),
+            "",
+        );
     }
     let ip = canonical(peer.ip());
     let now = Instant::now();
     if let Err(wait) = lock(&app.web.shared.throttle).check(ip, now) {
         let s = wait.as_secs() + 1;
         debug!(%ip, wait_s = s, "pairing attempt while throttled");
-        return login_response(StatusCode::TOO_MANY_REQUESTS, lang, Some(Refused::Throttled(s)), "");
+        return login_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            Some(Refused::Throttled(s)),
+            "",
+        );
     }
     let Ok(Form(form)) = form else {
         return login_response(StatusCode::BAD_REQUEST, lang, Some(Refused::WrongCode), "");
     };
     let device = match auth::device_name(&form.device) {
         Ok(d) => d,
-        Err(_) => {
-            return login_response(StatusCode::BAD_REQUEST, lang, Some(Refused::BadName), "")
-        }
+        Err(_) => return login_response(StatusCode::BAD_REQUEST, lang, Some(Refused::BadName), ""),
     };
     if !lock(&app.web.shared.pairing).redeem(&form.code, now) {
         let verdict = lock(&app.web.shared.throttle).failed(ip, now);
@@ -296,7 +323,12 @@ async fn login(
                 warn!("many wrong web pairing codes from several addresses; every code on offer was cancelled")
             }
         }
-        return login_response(StatusCode::UNAUTHORIZED, lang, Some(Refused::WrongCode), &device);
+        return login_response(
+            StatusCode::UNAUTHORIZED,
+            lang,
+            Some(Refused::WrongCode),
+            &device,
+        );
     }
     lock(&app.web.shared.throttle).succeeded(ip);
     let issued = lock(&app.web.shared.tokens).issue(&device);
@@ -311,7 +343,12 @@ async fn login(
         }
         Err(e) => {
             warn!("cannot keep a web pairing: {e}");
-            login_response(StatusCode::INTERNAL_SERVER_ERROR, lang, Some(Refused::NotSaved), &device)
+            login_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                Some(Refused::NotSaved),
+                &device,
+            )
         }
     }
 }
@@ -337,14 +374,22 @@ async fn index(State(app): State<App>, headers: HeaderMap) -> Response {
     if app.paired(&headers).is_none() {
         return Redirect::to("/login").into_response();
     }
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX_HTML).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        INDEX_HTML,
+    )
+        .into_response()
 }
 
 async fn app_js(State(app): State<App>, headers: HeaderMap) -> Response {
     if app.paired(&headers).is_none() {
         return unauthorized();
     }
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        APP_JS,
+    )
+        .into_response()
 }
 
 async fn app_css(State(app): State<App>, headers: HeaderMap) -> Response {
@@ -356,7 +401,9 @@ async fn app_css(State(app): State<App>, headers: HeaderMap) -> Response {
 
 async fn session_info(State(app): State<App>, headers: HeaderMap) -> Response {
     match app.paired(&headers) {
-        Some(r) => axum::Json(serde_json::json!({ "device": r.device, "id": r.id })).into_response(),
+        Some(r) => {
+            axum::Json(serde_json::json!({ "device": r.device, "id": r.id })).into_response()
+        }
         None => unauthorized(),
     }
 }
@@ -481,12 +528,6 @@ pub(super) fn tls_config(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerC
     Ok(Arc::new(config))
 }
 
-/// An empty body, for tests.
-#[allow(dead_code)]
-fn empty() -> Body {
-    Body::empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,7 +535,10 @@ mod tests {
     #[test]
     fn the_token_is_found_among_cookies() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; pupitre=abc ; b=2"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pupitre=abc ; b=2"),
+        );
         assert_eq!(cookie_token(&h), Some("abc"));
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("pupitrex=1"));
@@ -503,14 +547,27 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(escape("<a href=\"x\">'&'"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">'&'"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;"
+        );
     }
 
     #[test]
     fn every_login_text_has_both_languages() {
         for key in [
-            "title", "heading", "hint", "code", "device", "device_hint", "submit", "wrong",
-            "throttled", "badname", "notsaved", "origin",
+            "title",
+            "heading",
+            "hint",
+            "code",
+            "device",
+            "device_hint",
+            "submit",
+            "wrong",
+            "throttled",
+            "badname",
+            "notsaved",
+            "origin",
         ] {
             assert!(!login_text("en", key).is_empty(), "{key}");
             assert!(!login_text("fr", key).is_empty(), "{key}");

@@ -86,10 +86,15 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
 }
 
 async fn send(socket: &mut WebSocket, m: &ServerMessage) -> Result<(), axum::Error> {
-    socket.send(Message::Text(Utf8Bytes::from(m.to_text()))).await
+    socket
+        .send(Message::Text(Utf8Bytes::from(m.to_text())))
+        .await
 }
 
-async fn join(socket: &mut WebSocket, cx: &SessionContext) -> Result<Option<broadcast::Receiver<Arc<str>>>, axum::Error> {
+async fn join(
+    socket: &mut WebSocket,
+    cx: &SessionContext,
+) -> Result<Option<broadcast::Receiver<Arc<str>>>, axum::Error> {
     let Some(joined) = cx.view.join().await else {
         return Ok(None);
     };
@@ -254,7 +259,13 @@ async fn handle(
         }
         ClientMessage::Stabilizer { on } => {
             let controls = Controls::new();
-            if cx.desk.get(&controls.enabled).await.map_err(|_| gone())?.is_none() {
+            if cx
+                .desk
+                .get(&controls.enabled)
+                .await
+                .map_err(|_| gone())?
+                .is_none()
+            {
                 return Ok(Some(ServerMessage::Notice {
                     message: "the stabilizer needs an X32 to ride; none is configured".into(),
                 }));
@@ -273,7 +284,13 @@ async fn handle(
             let Some(value) = kind.from_db(Db::new_lossy(lufs.clamp(-40.0, -5.0))) else {
                 return Err((close::INVALID, "a target is in LUFS".into()));
             };
-            if cx.desk.get(&controls.target).await.map_err(|_| gone())?.is_none() {
+            if cx
+                .desk
+                .get(&controls.target)
+                .await
+                .map_err(|_| gone())?
+                .is_none()
+            {
                 return Ok(Some(ServerMessage::Notice {
                     message: "the stabilizer needs an X32 to ride; none is configured".into(),
                 }));
@@ -285,7 +302,10 @@ async fn handle(
         }
         ClientMessage::Scene { slot } => {
             if !(1..=SCENE_SLOTS).contains(&slot) {
-                return Err((close::POLICY, format!("there is no scene slot {slot} (1–{SCENE_SLOTS})")));
+                return Err((
+                    close::POLICY,
+                    format!("there is no scene slot {slot} (1–{SCENE_SLOTS})"),
+                ));
             }
             cx.desk
                 .send(intent(id("pupitre:scene/recall"), Value::Index(slot)))

@@ -95,8 +95,12 @@ pub fn banks(strips: &[UiStrip], has_master: bool) -> Vec<BankOut> {
     } else {
         strips.len()
     };
-    let family =
-        |s: &UiStrip| -> String { s.kind.trim_end_matches(|c: char| c.is_ascii_digit()).trim().to_owned() };
+    let family = |s: &UiStrip| -> String {
+        s.kind
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .trim()
+            .to_owned()
+    };
     let number = |s: &UiStrip| -> Option<u32> {
         let digits: String = s
             .kind
@@ -359,7 +363,12 @@ impl State {
             if !std::mem::take(&mut self.dirty[i]) {
                 continue;
             }
-            let now = strip_out(i, &self.strips[i], &self.values, self.has_master && i == last);
+            let now = strip_out(
+                i,
+                &self.strips[i],
+                &self.values,
+                self.has_master && i == last,
+            );
             if let Some(d) = strip_diff(&self.sent[i], &now) {
                 out.push(ServerMessage::Strip(d));
             }
@@ -368,7 +377,12 @@ impl State {
         out
     }
 
-    fn meters(&mut self, x32: &MeterFrame, camilla: &MeterFrame, now: Instant) -> Option<ServerMessage> {
+    fn meters(
+        &mut self,
+        x32: &MeterFrame,
+        camilla: &MeterFrame,
+        now: Instant,
+    ) -> Option<ServerMessage> {
         let mut levels = Vec::with_capacity(self.strips.len());
         let mut clip = Vec::new();
         for (i, s) in self.strips.iter().enumerate() {
@@ -455,10 +469,8 @@ async fn run(
         state.apply(p, v);
     }
     state.whole();
-    let mut link_rx: Vec<(MixerId, watch::Receiver<crate::desk::LinkStatus>)> = mixers
-        .iter()
-        .map(|m| (*m, desk.link_status(*m)))
-        .collect();
+    let mut link_rx: Vec<(MixerId, watch::Receiver<crate::desk::LinkStatus>)> =
+        mixers.iter().map(|m| (*m, desk.link_status(*m))).collect();
     for (m, rx) in &mut link_rx {
         state
             .links
@@ -492,6 +504,8 @@ async fn run(
                 }
                 let hello = state.hello(stabilizer.as_ref(), &scenes.borrow(), &journal.borrow());
                 let _ = reply.send(Joined { hello, updates: updates.subscribe() });
+                // The newcomer gets the meters at the next tick, even if they hold still.
+                state.last_meters = None;
             }
             change = changes.recv() => match change {
                 Ok(Change { param, value, .. }) => {

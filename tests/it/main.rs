@@ -17,4 +17,5 @@ mod state;
 mod support;
 mod surfaces;
 mod ui;
+mod web;
 mod x32_link;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod camilla;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
