@@ -18,4 +18,5 @@ mod support;
 mod surfaces;
 mod ui;
 mod web;
+mod web_browser;
 mod x32_link;
