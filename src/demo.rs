@@ -174,6 +174,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
             config: config.clone(),
             banks: service.banks().to_vec(),
             memory: service.ui_memory(),
+            web: None,
         };
         let rt = tokio::runtime::Handle::current();
         let ui_stop = stop.clone();

@@ -48,6 +48,8 @@ pub struct UiInputs {
     pub banks: Vec<(String, Banks)>,
     /// Scenes, the journal's last lines and the likely stream feeds.
     pub memory: MemoryInputs,
+    /// The web remote, when it runs: the status bar then offers pairing a phone.
+    pub web: Option<crate::web::WebHandle>,
 }
 
 /// Open the desk and run it until the window is closed (then `stop` is cancelled) or `stop`
@@ -116,6 +118,7 @@ pub fn run_window(
         );
         memory::follow_lists(&app, inputs.memory, rt);
     }
+    super::web_pair::connect(&app, inputs.web);
     live::attach(screen);
     let feed_stop = stop.child_token();
     rt.spawn({

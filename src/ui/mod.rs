@@ -5,7 +5,8 @@
 //! - `strips`: what is shown, as plain Rust (tested without a window);
 //! - `screen`: the Slint models on the UI thread, one frame applied at a time;
 //! - `live`: the tokio side: changes, meters and link states coalesced into ≤ 30 frames/s;
-//! - `render`: headless PNG renders of the desk.
+//! - `render`: headless PNG renders of the desk;
+//! - `web_pair`: the panel that pairs a phone with the web remote.
 
 #![allow(missing_docs)]
 mod generated {
@@ -21,5 +22,6 @@ pub mod render;
 pub mod screen;
 pub mod shots;
 pub mod strips;
+pub mod web_pair;
 
 pub use screen::{Frame, Look, Screen};

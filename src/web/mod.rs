@@ -185,6 +185,21 @@ impl WebHandle {
         }
     }
 
+    /// Pair a browser with a code on offer: its new token (in clear, once, for its cookie) and
+    /// record, or `None` when the code is wrong, used or expired. The name is checked before
+    /// the code is used, so a bad name does not burn it; the throttle is the caller's.
+    pub fn redeem(
+        &self,
+        code: &str,
+        device: &str,
+    ) -> Result<Option<(String, TokenRecord)>, TokenError> {
+        let device = auth::device_name(device)?;
+        if !lock(&self.shared.pairing).redeem(code, Instant::now()) {
+            return Ok(None);
+        }
+        lock(&self.shared.tokens).issue(&device).map(Some)
+    }
+
     /// Where the server listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.local_addr

@@ -441,8 +441,15 @@ fn the_french_translation_is_complete() {
         .collect();
     let mut missing = Vec::new();
     let mut seen = 0;
-    for file in ["ui/desk.slint", "ui/widgets.slint"] {
-        let text = std::fs::read_to_string(root.join(file)).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("ui"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "slint"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
         for (at, _) in text.match_indices("@tr(\"") {
             let rest = &text[at + 5..];
             let mut end = 0;
@@ -619,4 +626,160 @@ fn the_memory_panel_recalls_saves_resets_and_picks_the_stream_feed() {
     );
     assert_eq!(one(&app, "use feed 16").accessible_checked(), Some(true));
     shoot("feeds");
+}
+
+#[test]
+fn the_phone_panel_shows_a_working_code_counts_down_and_forgets_after_asking_twice() {
+    use pupitre::ui::{web_pair, WebPairLogic};
+    use pupitre::web::WebHandle;
+    use std::cell::Cell;
+    use std::time::Duration;
+    let (app, screen, _sent) = screen(Look::default());
+    screen.borrow_mut().apply(demo_frame(), Instant::now());
+    let count = |label: &str| ElementHandle::find_by_accessible_label(&app, label).count();
+    web_pair::connect(&app, None);
+    assert_eq!(count("phone"), 0, "no web remote, no Phone button");
+    let web = WebHandle::detached(vec![
+        "https://192.168.1.20:8032/".into(),
+        "https://pupitre.local:8032/".into(),
+    ]);
+    // The countdown reads this clock; the test moves it.
+    let clock = Rc::new(Cell::new(Instant::now()));
+    let now = clock.clone();
+    web_pair::connect_with_clock(&app, Some(web.clone()), Rc::new(move || now.get()));
+    for device in ["Anna's phone", "Vestry iPad"] {
+        let code = web.pair().code;
+        web.redeem(&code, device)
+            .unwrap()
+            .expect("a fresh code works");
+    }
+    one(&app, "phone").invoke_accessible_default_action();
+    assert!(app.get_pair_open());
+    let logic = app.global::<WebPairLogic>();
+    let shown = logic.get_code().to_string();
+    let spaced_six_digits = |c: &str| {
+        c.len() == 7
+            && c.char_indices().all(|(i, ch)| {
+                if i == 3 {
+                    ch == ' '
+                } else {
+                    ch.is_ascii_digit()
+                }
+            })
+    };
+    assert!(spaced_six_digits(&shown), "{shown:?}");
+    assert_eq!(
+        one(&app, "pairing code").accessible_value().as_deref(),
+        Some(shown.as_str())
+    );
+    assert_eq!(
+        count("https://pupitre.local:8032/"),
+        1,
+        "the addresses are shown"
+    );
+    assert_eq!(count("forget Anna's phone"), 1);
+    assert_eq!(count("forget Vestry iPad"), 1);
+    // "New code" offers another (three tries: two random codes may be equal, 1 in a million).
+    let mut fresh = shown.clone();
+    for _ in 0..3 {
+        one(&app, "new pairing code").invoke_accessible_default_action();
+        fresh = logic.get_code().to_string();
+        if fresh != shown {
+            break;
+        }
+    }
+    assert_ne!(fresh, shown);
+    assert!(spaced_six_digits(&fresh), "{fresh:?}");
+    // The code on the screen is one the web remote takes, once, typed as shown; at its next
+    // tick the panel lists the new browser and offers a new code (the shown one is spent).
+    let countdown = || {
+        one(&app, "pairing countdown")
+            .accessible_value()
+            .unwrap_or_default()
+            .to_string()
+    };
+    web.redeem(&fresh, "Choir laptop")
+        .unwrap()
+        .expect("the shown code works");
+    assert!(
+        web.redeem(&fresh, "Choir laptop").unwrap().is_none(),
+        "once"
+    );
+    assert_eq!(count("forget Choir laptop"), 0);
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(1000));
+    assert_eq!(logic.get_just_paired(), "Choir laptop");
+    assert_eq!(count("forget Choir laptop"), 1);
+    let renewed = logic.get_code().to_string();
+    assert!(spaced_six_digits(&renewed), "{renewed:?}");
+    // The countdown follows the clock at each tick.
+    clock.set(Instant::now() + Duration::from_secs(48));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(1000));
+    // The code was made a moment before the clock was read: 4:12 left, or a second less.
+    let left = countdown();
+    assert!(
+        left == "valid for 4:12" || left == "valid for 4:11",
+        "{left:?}"
+    );
+    let dir = shots_dir();
+    let shoot = |name: &str| {
+        for (w, h) in [(800, 480), (1280, 720)] {
+            for lang in ["en", "fr"] {
+                screen.borrow_mut().set_look(Look {
+                    language: lang.into(),
+                    theme: 0,
+                    density: 1,
+                });
+                app.window().set_size(PhysicalSize::new(w, h));
+                let shot = app.window().take_snapshot().expect("a snapshot");
+                pupitre::ui::render::write_png(
+                    &dir.join(format!("{name}-{w}x{h}-{lang}.png")),
+                    w,
+                    h,
+                    shot.as_bytes(),
+                )
+                .unwrap();
+            }
+        }
+        screen.borrow_mut().set_look(Look::default());
+        app.window().set_size(PhysicalSize::new(1280, 720));
+    };
+    shoot("web-pair");
+    // Past its five minutes the panel says so and lights "New code".
+    clock.set(clock.get() + Duration::from_secs(300));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(1000));
+    assert!(logic.get_expired());
+    assert_eq!(countdown(), "This code has expired.");
+    assert_eq!(
+        one(&app, "new pairing code").accessible_checked(),
+        Some(true)
+    );
+    shoot("web-pair-expired");
+    clock.set(Instant::now());
+    one(&app, "new pairing code").invoke_accessible_default_action();
+    assert!(!logic.get_expired());
+    assert!(countdown().starts_with("valid for "), "{}", countdown());
+    // Forgetting asks twice, then the browser is unpaired and leaves the list.
+    one(&app, "forget Anna's phone").invoke_accessible_default_action();
+    assert_eq!(web.tokens().unwrap().len(), 3, "armed, not done");
+    assert_eq!(
+        one(&app, "forget Anna's phone").accessible_checked(),
+        Some(true)
+    );
+    one(&app, "forget Anna's phone").invoke_accessible_default_action();
+    let left: Vec<String> = web
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.device)
+        .collect();
+    assert_eq!(left, ["Vestry iPad", "Choir laptop"]);
+    assert_eq!(count("forget Anna's phone"), 0);
+    assert_eq!(logic.get_error(), "");
+    // Opening Scenes closes it; the close button too.
+    one(&app, "memory").invoke_accessible_default_action();
+    assert!(!app.get_pair_open());
+    one(&app, "phone").invoke_accessible_default_action();
+    assert!(app.get_pair_open());
+    one(&app, "close pairing").invoke_accessible_default_action();
+    assert!(!app.get_pair_open());
 }
