@@ -174,7 +174,7 @@ pub async fn run(options: DemoOptions, stop: CancellationToken) -> Result<()> {
             config: config.clone(),
             banks: service.banks().to_vec(),
             memory: service.ui_memory(),
-            web: None,
+            web: service.web().cloned(),
         };
         let rt = tokio::runtime::Handle::current();
         let ui_stop = stop.clone();

@@ -546,7 +546,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         config: config.clone(),
                         banks: service.banks().to_vec(),
                         memory: service.ui_memory(),
-                        web: None,
+                        web: service.web().cloned(),
                     };
                     let rt = tokio::runtime::Handle::current();
                     let ui_stop = stop.clone();

@@ -278,7 +278,7 @@ fn type_errors_name_the_key_and_what_was_found() {
     assert_eq!(
         errors("mixer.x32.address = \"a\"\n"),
         "pupitre.toml:1:1: unknown key \"mixer\" at the top level; expected one of mixers, \
-         surfaces, stabilizer, ui, state, log"
+         surfaces, stabilizer, ui, state, web, log"
     );
     assert_eq!(
         errors("[mixers.x32]\naddress = \"a\"\nreadback = \"desk\"\n"),

@@ -312,35 +312,34 @@ async fn login(
         Ok(d) => d,
         Err(_) => return login_response(StatusCode::BAD_REQUEST, lang, Some(Refused::BadName), ""),
     };
-    if !lock(&app.web.shared.pairing).redeem(&form.code, now) {
-        let verdict = lock(&app.web.shared.throttle).failed(ip, now);
-        match verdict {
-            Verdict::Counted => info!(%ip, "wrong web pairing code"),
-            Verdict::Wait(w) => {
-                warn!(%ip, wait_s = w.as_secs(), "wrong web pairing codes again; this address waits")
-            }
-            Verdict::BurnCodes => {
-                lock(&app.web.shared.pairing).burn_all();
-                warn!("many wrong web pairing codes from several addresses; every code on offer was cancelled")
-            }
-        }
-        return login_response(
-            StatusCode::UNAUTHORIZED,
-            lang,
-            Some(Refused::WrongCode),
-            &device,
-        );
-    }
-    lock(&app.web.shared.throttle).succeeded(ip);
-    let issued = lock(&app.web.shared.tokens).issue(&device);
-    match issued {
-        Ok((token, record)) => {
+    match app.web.redeem(&form.code, &device) {
+        Ok(Some((token, record))) => {
+            lock(&app.web.shared.throttle).succeeded(ip);
             info!(device = %record.device, id = %record.id, %ip, "web browser paired");
             let mut response = Redirect::to("/").into_response();
             response
                 .headers_mut()
                 .insert(header::SET_COOKIE, app.cookie(&token, COOKIE_MAX_AGE_S));
             response
+        }
+        Ok(None) => {
+            let verdict = lock(&app.web.shared.throttle).failed(ip, now);
+            match verdict {
+                Verdict::Counted => info!(%ip, "wrong web pairing code"),
+                Verdict::Wait(w) => {
+                    warn!(%ip, wait_s = w.as_secs(), "wrong web pairing codes again; this address waits")
+                }
+                Verdict::BurnCodes => {
+                    lock(&app.web.shared.pairing).burn_all();
+                    warn!("many wrong web pairing codes from several addresses; every code on offer was cancelled")
+                }
+            }
+            login_response(
+                StatusCode::UNAUTHORIZED,
+                lang,
+                Some(Refused::WrongCode),
+                &device,
+            )
         }
         Err(e) => {
             warn!("cannot keep a web pairing: {e}");

@@ -104,11 +104,18 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The whole group: chromedriver and any Chromium it left behind.
+        // The whole group: chromedriver and any Chromium it left behind. Signalled directly:
+        // the `kill` command of procps-ng 4.0.2 misreads `kill -KILL -PGID` and took down every
+        // process of the user on this machine.
         #[cfg(unix)]
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
-            .status();
+        if let Ok(group) = i32::try_from(self.driver.id()) {
+            if group > 1 {
+                // SAFETY: kill(2) with a negative pid signals that process group only.
+                unsafe {
+                    libc::kill(-group, libc::SIGKILL);
+                }
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
