@@ -33,23 +33,8 @@ fn main() {
     runtime.block_on(run(Duration::from_secs(seconds), moves));
 }
 
-/// (user+system CPU seconds, VmRSS KiB, VmHWM KiB) of a process.
 fn usage_of(pid: u32) -> (f64, u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    let cpu = (ticks(11) + ticks(12)) / 100.0;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (cpu, kib("VmRSS:"), kib("VmHWM:"))
+    common::usage_of(&pid.to_string())
 }
 
 async fn post_login(addr: SocketAddr, code: &str, device: &str) -> String {

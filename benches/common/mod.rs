@@ -15,13 +15,18 @@ pub fn arg(name: &str, default: u64) -> u64 {
 
 /// (user+system CPU seconds, VmRSS KiB, VmHWM KiB) of this process.
 pub fn usage() -> (f64, u64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    usage_of("self")
+}
+
+/// The same for another process (`/proc/PID`).
+pub fn usage_of(process: &str) -> (f64, u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name; 100 ticks/s.
     let cpu = (ticks(11) + ticks(12)) / 100.0;
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let kib = |key: &str| {
         status
             .lines()

@@ -259,21 +259,7 @@ async fn handle(
         }
         ClientMessage::Stabilizer { on } => {
             let controls = Controls::new();
-            if cx
-                .desk
-                .get(&controls.enabled)
-                .await
-                .map_err(|_| gone())?
-                .is_none()
-            {
-                return Ok(Some(ServerMessage::Notice {
-                    message: "the stabilizer needs an X32 to ride; none is configured".into(),
-                }));
-            }
-            cx.desk
-                .send(intent(controls.enabled, Value::Index(u32::from(on))))
-                .await
-                .map_err(|_| gone())?;
+            return set_stabilizer(cx, intent(controls.enabled, Value::Index(u32::from(on)))).await;
         }
         ClientMessage::Target { lufs } => {
             if !lufs.is_finite() {
@@ -284,21 +270,7 @@ async fn handle(
             let Some(value) = kind.from_db(Db::new_lossy(lufs.clamp(-40.0, -5.0))) else {
                 return Err((close::INVALID, "a target is in LUFS".into()));
             };
-            if cx
-                .desk
-                .get(&controls.target)
-                .await
-                .map_err(|_| gone())?
-                .is_none()
-            {
-                return Ok(Some(ServerMessage::Notice {
-                    message: "the stabilizer needs an X32 to ride; none is configured".into(),
-                }));
-            }
-            cx.desk
-                .send(intent(controls.target, value))
-                .await
-                .map_err(|_| gone())?;
+            return set_stabilizer(cx, intent(controls.target, value)).await;
         }
         ClientMessage::Scene { slot } => {
             if !(1..=SCENE_SLOTS).contains(&slot) {
@@ -313,5 +285,27 @@ async fn handle(
                 .map_err(|_| gone())?;
         }
     }
+    Ok(None)
+}
+
+/// A stabilizer control, when the desk has one (it rides an X32 fader; without an X32 the page
+/// is told so rather than closed).
+async fn set_stabilizer(
+    cx: &SessionContext,
+    intent: Intent,
+) -> Result<Option<ServerMessage>, (u16, String)> {
+    let gone = || (close::GOING_AWAY, "the desk is stopping".to_string());
+    if cx
+        .desk
+        .get(&intent.param)
+        .await
+        .map_err(|_| gone())?
+        .is_none()
+    {
+        return Ok(Some(ServerMessage::Notice {
+            message: "the stabilizer needs an X32 to ride; none is configured".into(),
+        }));
+    }
+    cx.desk.send(intent).await.map_err(|_| gone())?;
     Ok(None)
 }

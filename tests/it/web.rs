@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::SinkExt;
 use pupitre::control::{PairingReply, WebCommand};
-use pupitre::desk::{MixerId, Origin};
+use pupitre::desk::Origin;
 use pupitre::x32::fake::Programme;
 use rosc::{OscMessage, OscType};
 use serde_json::json;
@@ -78,14 +78,7 @@ async fn without_a_token_only_the_pairing_page_answers() {
         "{no_origin:?}"
     );
     // With the token, from its own page: the desk.
-    let r = http(
-        rig.addr,
-        "GET",
-        "/",
-        &[("Cookie", &format!("pupitre={token}"))],
-        "",
-    )
-    .await;
+    let r = get_as(rig.addr, "/", &token).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("/app.js"));
     let mut page = rig.page(&token).await;
@@ -253,15 +246,20 @@ async fn page_moves_are_web_intents_and_the_page_follows_the_console() {
     let mut page = rig.page(&token).await;
     let hello = next_of(&mut page, "hello").await;
     assert_eq!(hello["strips"][0]["kind"], "CH 01");
-    // A page that joins gets the meters even when they hold still (a steady programme).
-    let meters = next_of(&mut page, "meters").await;
+    // A page that joins gets the meters even when they hold still (a steady programme); the
+    // X32's first frames may still be on their way.
+    let meters = within(5.0, "meters with the steady level", async {
+        loop {
+            let m = next_of(&mut page, "meters").await;
+            if m["levels"][0].as_f64().is_some_and(|l| l > 0.0) {
+                return m;
+            }
+        }
+    })
+    .await;
     assert_eq!(
         meters["levels"].as_array().unwrap().len(),
         hello["strips"].as_array().unwrap().len()
-    );
-    assert!(
-        meters["levels"][0].as_f64().is_some_and(|l| l > 0.0),
-        "{meters}"
     );
     let mut changes = rig.service.as_ref().unwrap().desk().subscribe();
     // Out of range: clamped to the top.
@@ -324,22 +322,8 @@ async fn page_moves_are_web_intents_and_the_page_follows_the_console() {
     })
     .await;
     // The journal names the browser.
-    let journal = rig.service.as_ref().unwrap().journal();
-    within(5.0, "the journal names web:Anna's phone", async {
-        let mut journal = journal;
-        loop {
-            if journal
-                .borrow_and_update()
-                .iter()
-                .any(|e| e.origin == "web:Anna's phone" && e.param == "x32:/ch/01/mix/fader")
-            {
-                return;
-            }
-            journal.changed().await.unwrap();
-        }
-    })
-    .await;
-    let _ = MixerId::X32;
+    rig.journal_names("web:Anna's phone", "x32:/ch/01/mix/fader")
+        .await;
     rig.shutdown().await;
 }
 
@@ -409,14 +393,7 @@ async fn unpairing_closes_the_page_and_the_cli_pairs_and_lists() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(closed_with(&mut page).await, 1008);
-    let r = http(
-        rig.addr,
-        "GET",
-        "/session",
-        &[("Cookie", &format!("pupitre={token}"))],
-        "",
-    )
-    .await;
+    let r = get_as(rig.addr, "/session", &token).await;
     assert_eq!(r.status, 401);
     // The control request as the CLI sends it, refused without [web].
     let refused = pupitre::control::answer_web(None, WebCommand::Pair);

@@ -241,21 +241,8 @@ async fn a_phone_pairs_sees_the_strips_drags_a_fader_and_follows_the_desk() {
     .await;
 
     // The journal names the phone.
-    let journal = rig.service.as_ref().unwrap().journal();
-    within(5.0, "the journal names web:Headless phone", async {
-        let mut journal = journal;
-        loop {
-            if journal
-                .borrow_and_update()
-                .iter()
-                .any(|e| e.origin == "web:Headless phone" && e.param == "x32:/ch/01/mix/fader")
-            {
-                return;
-            }
-            journal.changed().await.unwrap();
-        }
-    })
-    .await;
+    rig.journal_names("web:Headless phone", "x32:/ch/01/mix/fader")
+        .await;
     browser.close().await;
     rig.shutdown().await;
 }

@@ -118,6 +118,26 @@ impl WebRig {
     }
 }
 
+impl WebRig {
+    /// Wait until the journal has an entry for `param` from `origin`.
+    pub async fn journal_names(&self, origin: &str, param: &str) {
+        let mut journal = self.service.as_ref().expect("running").journal();
+        within(5.0, &format!("the journal names {origin}"), async {
+            loop {
+                if journal
+                    .borrow_and_update()
+                    .iter()
+                    .any(|e| e.origin == origin && e.param == param)
+                {
+                    return;
+                }
+                journal.changed().await.unwrap();
+            }
+        })
+        .await
+    }
+}
+
 impl Drop for WebRig {
     fn drop(&mut self) {
         self.stop.cancel();
@@ -165,6 +185,18 @@ pub async fn http(
         .await
         .unwrap();
     parse_answer(&raw)
+}
+
+/// GET `path` as the browser holding `token`.
+pub async fn get_as(addr: SocketAddr, path: &str, token: &str) -> Answer {
+    http(
+        addr,
+        "GET",
+        path,
+        &[("Cookie", &format!("pupitre={token}"))],
+        "",
+    )
+    .await
 }
 
 pub fn parse_answer(raw: &[u8]) -> Answer {
