@@ -469,13 +469,29 @@ async fn run(
         state.apply(p, v);
     }
     state.whole();
-    let mut link_rx: Vec<(MixerId, watch::Receiver<crate::desk::LinkStatus>)> =
-        mixers.iter().map(|m| (*m, desk.link_status(*m))).collect();
-    for (m, rx) in &mut link_rx {
+    // Each mixer's link state, forwarded into one queue (no future built per loop turn).
+    let (link_tx, mut link_changes) = mpsc::channel::<(MixerId, LinkState)>(16);
+    for m in &mixers {
+        let mut rx = desk.link_status(*m);
         state
             .links
             .insert(mixer_name(*m), link_name(rx.borrow_and_update().state));
+        let (tx, m, stop) = (link_tx.clone(), *m, stop.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    r = rx.changed() => {
+                        let now = rx.borrow_and_update().state;
+                        if r.is_err() || tx.send((m, now)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
     }
+    drop(link_tx);
     let x32_meters = desk.meters().subscribe(MixerId::X32);
     let camilla_meters = desk.meters().subscribe(MixerId::Camilla);
     let (updates, _) = broadcast::channel::<Arc<str>>(UPDATES);
@@ -593,23 +609,9 @@ async fn run(
                     current_scene: state.current_scene,
                 });
             }
-            (m, state_now) = async {
-                if link_rx.is_empty() {
-                    std::future::pending::<()>().await;
-                }
-                let futures = link_rx.iter_mut().map(|(m, rx)| Box::pin(async move {
-                    let r = rx.changed().await;
-                    (*m, r.ok().map(|_| rx.borrow_and_update().state))
-                }));
-                futures_util::future::select_all(futures).await.0
-            } => {
-                match state_now {
-                    Some(s) => {
-                        state.links.insert(mixer_name(m), link_name(s));
-                        links_changed = true;
-                    }
-                    None => link_rx.retain(|(x, _)| *x != m),
-                }
+            Some((m, now)) = link_changes.recv() => {
+                state.links.insert(mixer_name(m), link_name(now));
+                links_changed = true;
             }
         }
     }

@@ -91,6 +91,21 @@ async fn without_a_token_only_the_pairing_page_answers() {
     );
     assert!(hello["banks"].as_array().unwrap().len() >= 4);
     assert!(hello["stabilizer"]["target"].is_number());
+    assert_eq!(hello["links"]["x32"], "online");
+    // The X32 goes away: the page is told.
+    rig.fake.set_loss(1.0);
+    within(20.0, "the page hears the X32 is lost", async {
+        use futures_util::StreamExt;
+        while let Some(Ok(m)) = page.next().await {
+            let m: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+            if m["type"] == "links" && m["links"]["x32"] == "lost" {
+                return;
+            }
+        }
+        panic!("the page's socket ended");
+    })
+    .await;
+    rig.fake.set_loss(0.0);
     rig.shutdown().await;
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use fantoccini::actions::{InputSource, PointerAction, TouchActions};
 use fantoccini::{Client, Locator};
+use pupitre::desk::{Intent, Op, Origin, Value};
 use rosc::{OscMessage, OscType};
 
 use crate::support::browser::Browser;
@@ -141,6 +142,26 @@ async fn a_phone_pairs_sees_the_strips_drags_a_fader_and_follows_the_desk() {
     );
     let strips = client.find_all(Locator::Css(".strip")).await.unwrap();
     assert!(strips.len() >= 3, "a bank and the master: {}", strips.len());
+    // The desk's theme switched on its screen: the page follows.
+    rig.service
+        .as_ref()
+        .unwrap()
+        .desk()
+        .send(Intent {
+            param: param("pupitre:ui/theme"),
+            op: Op::Set(Value::Index(1)),
+            origin: Origin::Ui,
+        })
+        .await
+        .unwrap();
+    until_attr(
+        client,
+        "html",
+        "data-theme",
+        "the page turns light with the desk",
+        |t| t == "light",
+    )
+    .await;
 
     // Drag channel 1's fader down with a finger.
     let start = float_of(rig.fake.get("/ch/01/mix/fader")).expect("the fake holds ch 1");
