@@ -64,8 +64,8 @@ pub async fn run(state: StateArgs, command: WebSubcommand) -> Result<()> {
                 println!("{}", serde_json::to_string(&offer)?);
                 return Ok(());
             }
-            let (a, b) = offer.code.split_at(offer.code.len() / 2);
-            println!("Pairing code:  {a} {b}");
+            // The reply comes over a socket: split by characters, never mid-character.
+            println!("Pairing code:  {}", pupitre::web::auth::spaced(&offer.code));
             println!(
                 "Valid for {} min {:02} s, once.",
                 offer.valid_s / 60,

@@ -91,15 +91,22 @@ pub enum LinkState {
     Lost,
 }
 
-impl fmt::Display for LinkState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl LinkState {
+    /// A word for logs, the web remote and the status bar.
+    pub fn as_str(self) -> &'static str {
+        match self {
             LinkState::Disabled => "disabled",
             LinkState::Connecting => "connecting",
             LinkState::Syncing => "syncing",
             LinkState::Online => "online",
             LinkState::Lost => "lost",
-        })
+        }
+    }
+}
+
+impl fmt::Display for LinkState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -49,9 +49,16 @@ pub struct PairingOffer {
 impl PairingOffer {
     /// The code split in two for reading aloud (`"042 917"`).
     pub fn spaced(&self) -> String {
-        let (a, b) = self.code.split_at(self.code.len() / 2);
-        format!("{a} {b}")
+        spaced(&self.code)
     }
+}
+
+/// A code split in two for reading aloud (`"042 917"`); any text, split by characters.
+pub fn spaced(code: &str) -> String {
+    let half = code.chars().count() / 2;
+    let first: String = code.chars().take(half).collect();
+    let second: String = code.chars().skip(half).collect();
+    format!("{first} {second}")
 }
 
 /// The codes on offer.
@@ -547,6 +554,13 @@ mod tests {
         let (late, _) = p.offer(t0);
         assert!(!p.redeem(&late, t0 + CODE_VALID + Duration::from_secs(1)));
         assert_eq!(p.live(t0), 0);
+    }
+
+    #[test]
+    fn codes_read_in_two_halves_whatever_they_hold() {
+        assert_eq!(spaced("042917"), "042 917");
+        assert_eq!(spaced("ééé"), "é éé");
+        assert_eq!(spaced(""), " ");
     }
 
     #[test]

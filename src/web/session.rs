@@ -267,7 +267,8 @@ async fn handle(
             }
             let controls = Controls::new();
             let kind = controls.target.kind();
-            let Some(value) = kind.from_db(Db::new_lossy(lufs.clamp(-40.0, -5.0))) else {
+            let (lowest, highest, _) = super::view::target_range();
+            let Some(value) = kind.from_db(Db::new_lossy(lufs.clamp(lowest, highest))) else {
                 return Err((close::INVALID, "a target is in LUFS".into()));
             };
             return set_stabilizer(cx, intent(controls.target, value)).await;

@@ -15,8 +15,8 @@ use tracing::{debug, warn};
 use super::protocol::{
     BankOut, Hello, JournalOut, SceneOut, ServerMessage, StabilizerOut, StripOut,
 };
-use crate::desk::{Change, DeskHandle, LinkState, MeterFrame, MixerId, ParamId, Value};
-use crate::stabilizer::{StabilizerState, Status};
+use crate::desk::{Change, DeskHandle, LinkState, MeterFrame, MixerId, ParamId, ParamKind, Value};
+use crate::stabilizer::{Controls, StabilizerState, Status};
 use crate::state::{JournalEntry, SceneSummary};
 use crate::ui::strips::{self, UiStrip, Values};
 
@@ -150,16 +150,11 @@ fn round3(x: f32) -> f64 {
     (f64::from(x) * 1000.0).round() / 1000.0
 }
 
-/// One strip whole.
-fn strip_out(index: usize, s: &UiStrip, values: &Values, master: bool) -> StripOut {
+/// What of a strip never changes while running: its label, scale and buttons.
+fn strip_static(s: &UiStrip, master: bool) -> StripOut {
     let kind = s.fader.kind();
     StripOut {
-        index,
         kind: Some(s.kind.clone()),
-        name: Some(values.name(s)),
-        color: Some(hex(values.color(s))),
-        fader: Some(round3(values.position(&s.fader))),
-        db: Some(values.text(&s.fader)),
         unity: Some(round3(strips::unity(kind))),
         marks: Some(
             strips::marks(kind)
@@ -169,10 +164,37 @@ fn strip_out(index: usize, s: &UiStrip, values: &Values, master: bool) -> StripO
         ),
         mute: Some(s.mute.is_some()),
         solo: Some(s.solo.is_some()),
-        muted: Some(values.muted(s)),
-        soloed: Some(s.solo.as_ref().is_some_and(|p| values.on(p))),
         meter: Some(s.meter != strips::MeterSource::None),
         master: Some(master),
+        ..StripOut::default()
+    }
+}
+
+/// What of a strip follows the desk: name, colour, fader, mute and solo.
+fn strip_live(index: usize, s: &UiStrip, values: &Values) -> StripOut {
+    StripOut {
+        index,
+        name: Some(values.name(s)),
+        color: Some(hex(values.color(s))),
+        fader: Some(round3(values.position(&s.fader))),
+        db: Some(values.text(&s.fader)),
+        muted: Some(values.muted(s)),
+        soloed: Some(s.solo.as_ref().is_some_and(|p| values.on(p))),
+        ..StripOut::default()
+    }
+}
+
+/// One strip whole: its fixed parts and its live ones.
+fn strip_out(fixed: &StripOut, live: &StripOut) -> StripOut {
+    StripOut {
+        kind: fixed.kind.clone(),
+        unity: fixed.unity,
+        marks: fixed.marks.clone(),
+        mute: fixed.mute,
+        solo: fixed.solo,
+        meter: fixed.meter,
+        master: fixed.master,
+        ..live.clone()
     }
 }
 
@@ -208,25 +230,21 @@ fn strip_diff(before: &StripOut, now: &StripOut) -> Option<StripOut> {
     (d != empty).then_some(d)
 }
 
-fn link_name(state: LinkState) -> &'static str {
-    match state {
-        LinkState::Disabled => "disabled",
-        LinkState::Connecting => "connecting",
-        LinkState::Syncing => "syncing",
-        LinkState::Online => "online",
-        LinkState::Lost => "lost",
-    }
-}
-
-fn mixer_name(m: MixerId) -> &'static str {
-    match m {
-        MixerId::X32 => "x32",
-        MixerId::Camilla => "camilla",
-        MixerId::Pupitre => "pupitre",
+/// The stabilizer target's lowest, highest and step (LUFS), as the desk's grammar gives them.
+pub(super) fn target_range() -> (f64, f64, f64) {
+    match Controls::new().target.kind() {
+        ParamKind::Gain {
+            min_db,
+            max_db,
+            step_db,
+        } => (min_db, max_db, step_db),
+        // desk/param.rs makes the target a gain (a test reads it).
+        other => unreachable!("the stabilizer target is a {other}"),
     }
 }
 
 fn stabilizer_out(st: &StabilizerState) -> StabilizerOut {
+    let (min, max, step) = target_range();
     let status = match st.status {
         Status::Paused { resume_in_s } => format!("paused ({resume_in_s:.0} s)"),
         ref s => s.name().to_owned(),
@@ -234,9 +252,9 @@ fn stabilizer_out(st: &StabilizerState) -> StabilizerOut {
     StabilizerOut {
         on: st.enabled,
         target: st.settings.target_lufs,
-        min: -40.0,
-        max: -5.0,
-        step: 0.5,
+        min,
+        max,
+        step,
         presets: crate::ui::Screen::presets(),
         loudness: st.momentary_lufs.map(|l| (l * 10.0).round() / 10.0),
         status,
@@ -278,7 +296,10 @@ struct State {
     has_master: bool,
     by_param: HashMap<ParamId, Vec<usize>>,
     values: Values,
-    sent: Vec<StripOut>,
+    /// Each strip's fixed parts, made once.
+    fixed: Vec<StripOut>,
+    /// Each strip's live parts as last sent.
+    live: Vec<StripOut>,
     dirty: Vec<bool>,
     any_dirty: bool,
     clip_until: Vec<Option<Instant>>,
@@ -300,7 +321,12 @@ impl State {
             device: String::new(),
             lang: self.lang,
             theme: self.theme,
-            strips: self.sent.clone(),
+            strips: self
+                .fixed
+                .iter()
+                .zip(&self.live)
+                .map(|(f, l)| strip_out(f, l))
+                .collect(),
             banks: banks(&self.strips, self.has_master),
             stabilizer: stabilizer.map(|s| stabilizer_out(&s.borrow())),
             scenes: scenes_out(scenes),
@@ -312,11 +338,17 @@ impl State {
 
     fn whole(&mut self) {
         let last = self.strips.len().saturating_sub(1);
-        self.sent = self
+        self.fixed = self
             .strips
             .iter()
             .enumerate()
-            .map(|(i, s)| strip_out(i, s, &self.values, self.has_master && i == last))
+            .map(|(i, s)| strip_static(s, self.has_master && i == last))
+            .collect();
+        self.live = self
+            .strips
+            .iter()
+            .enumerate()
+            .map(|(i, s)| strip_live(i, s, &self.values))
             .collect();
         self.dirty.iter_mut().for_each(|d| *d = false);
         self.any_dirty = false;
@@ -357,22 +389,16 @@ impl State {
             return Vec::new();
         }
         self.any_dirty = false;
-        let last = self.strips.len().saturating_sub(1);
         let mut out = Vec::new();
         for i in 0..self.strips.len() {
             if !std::mem::take(&mut self.dirty[i]) {
                 continue;
             }
-            let now = strip_out(
-                i,
-                &self.strips[i],
-                &self.values,
-                self.has_master && i == last,
-            );
-            if let Some(d) = strip_diff(&self.sent[i], &now) {
+            let now = strip_live(i, &self.strips[i], &self.values);
+            if let Some(d) = strip_diff(&self.live[i], &now) {
                 out.push(ServerMessage::Strip(d));
             }
-            self.sent[i] = now;
+            self.live[i] = now;
         }
         out
     }
@@ -455,7 +481,8 @@ async fn run(
         has_master,
         by_param,
         values: Values::default(),
-        sent: Vec::new(),
+        fixed: Vec::new(),
+        live: Vec::new(),
         dirty: vec![false; n],
         any_dirty: false,
         clip_until: vec![None; n],
@@ -475,7 +502,7 @@ async fn run(
         let mut rx = desk.link_status(*m);
         state
             .links
-            .insert(mixer_name(*m), link_name(rx.borrow_and_update().state));
+            .insert(m.as_str(), rx.borrow_and_update().state.as_str());
         let (tx, m, stop) = (link_tx.clone(), *m, stop.clone());
         tokio::spawn(async move {
             loop {
@@ -610,7 +637,7 @@ async fn run(
                 });
             }
             Some((m, now)) = link_changes.recv() => {
-                state.links.insert(mixer_name(m), link_name(now));
+                state.links.insert(m.as_str(), now.as_str());
                 links_changed = true;
             }
         }
@@ -639,16 +666,21 @@ mod tests {
     }
 
     #[test]
+    fn the_target_range_is_the_desks() {
+        assert_eq!(target_range(), (-40.0, -5.0, 0.5));
+    }
+
+    #[test]
     fn a_strip_update_carries_what_changed_only() {
         let c = Config::demo("127.0.0.1:10023".parse().unwrap());
         let (list, _) = strips::from_config(&c);
         let s = &list[0];
         let mut values = Values::default();
-        let before = strip_out(0, s, &values, false);
+        let before = strip_live(0, s, &values);
         values
             .0
             .insert(s.fader.clone(), strips::fader_value(&s.fader, 0.5));
-        let after = strip_out(0, s, &values, false);
+        let after = strip_live(0, s, &values);
         let d = strip_diff(&before, &after).unwrap();
         assert_eq!(d.fader, Some(0.5));
         assert!(d.db.is_some());
