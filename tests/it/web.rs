@@ -184,14 +184,7 @@ async fn bad_messages_close_their_own_socket_and_touch_nothing() {
     let token = rig.pair("Test phone").await;
     let mut good = rig.page(&token).await;
     next_of(&mut good, "hello").await;
-    let before = rig
-        .service
-        .as_ref()
-        .unwrap()
-        .desk()
-        .snapshot()
-        .await
-        .unwrap();
+    let before = rig.desk().snapshot().await.unwrap();
     let long = json!({"type": "ping", "pad": "x".repeat(5000)}).to_string();
     let cases: Vec<(&str, Message, &[u16])> = vec![
         ("not JSON", Message::Text("{{{".into()), &[1007]),
@@ -235,14 +228,7 @@ async fn bad_messages_close_their_own_socket_and_touch_nothing() {
         next_of(&mut good, "pong").await;
     }
     // Nothing reached the desk.
-    let after = rig
-        .service
-        .as_ref()
-        .unwrap()
-        .desk()
-        .snapshot()
-        .await
-        .unwrap();
+    let after = rig.desk().snapshot().await.unwrap();
     assert_eq!(before, after, "a refused message changed the desk");
     // And the good page still moves faders.
     say(
@@ -276,7 +262,7 @@ async fn page_moves_are_web_intents_and_the_page_follows_the_console() {
         meters["levels"].as_array().unwrap().len(),
         hello["strips"].as_array().unwrap().len()
     );
-    let mut changes = rig.service.as_ref().unwrap().desk().subscribe();
+    let mut changes = rig.desk().subscribe();
     // Out of range: clamped to the top.
     say(&mut page, json!({"type": "fader", "index": 0, "pos": 7.5})).await;
     fake_near(&rig, "/ch/01/mix/fader", 1.0).await;
@@ -346,17 +332,7 @@ async fn page_moves_are_web_intents_and_the_page_follows_the_console() {
 async fn unpairing_closes_the_page_and_the_cli_pairs_and_lists() {
     let rig = WebRig::start("web-unpair").await;
     // `pupitre web pair` through the control socket, as a person types it.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pupitre"))
-        .args(["web", "pair", "--json", "--state-dir"])
-        .arg(&rig.state.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let offer: PairingReply = serde_json::from_slice(&out.stdout).unwrap();
+    let offer: PairingReply = serde_json::from_str(&rig.cli(&["web", "pair", "--json"])).unwrap();
     assert_eq!(offer.code.len(), 6);
     assert!(offer.urls[0].starts_with(&format!("http://{}", rig.addr)));
     let form = [
@@ -383,30 +359,13 @@ async fn unpairing_closes_the_page_and_the_cli_pairs_and_lists() {
     )
     .await;
     assert_eq!(again.status, 401);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pupitre"))
-        .args(["web", "tokens", "--state-dir"])
-        .arg(&rig.state.0)
-        .output()
-        .unwrap();
-    let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && listing.contains("Tablet"),
-        "{listing}"
-    );
+    let listing = rig.cli(&["web", "tokens"]);
+    assert!(listing.contains("Tablet"), "{listing}");
     let file = std::fs::read_to_string(rig.state.path("web-tokens.json")).unwrap();
     assert!(!file.contains(&token), "the token itself is not kept");
     let mut page = rig.page(&token).await;
     next_of(&mut page, "hello").await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pupitre"))
-        .args(["web", "tokens", "--revoke", "Tablet", "--state-dir"])
-        .arg(&rig.state.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rig.cli(&["web", "tokens", "--revoke", "Tablet"]);
     assert_eq!(closed_with(&mut page).await, 1008);
     let r = get_as(rig.addr, "/session", &token).await;
     assert_eq!(r.status, 401);

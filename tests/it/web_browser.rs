@@ -143,10 +143,7 @@ async fn a_phone_pairs_sees_the_strips_drags_a_fader_and_follows_the_desk() {
     let strips = client.find_all(Locator::Css(".strip")).await.unwrap();
     assert!(strips.len() >= 3, "a bank and the master: {}", strips.len());
     // The desk's theme switched on its screen: the page follows.
-    rig.service
-        .as_ref()
-        .unwrap()
-        .desk()
+    rig.desk()
         .send(Intent {
             param: param("pupitre:ui/theme"),
             op: Op::Set(Value::Index(1)),

@@ -63,6 +63,26 @@ impl WebRig {
         }
     }
 
+    pub fn desk(&self) -> &pupitre::desk::DeskHandle {
+        self.service.as_ref().expect("running").desk()
+    }
+
+    /// `pupitre ARGS… --state-dir STATE` as a person types it; its output, once it succeeded.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pupitre"))
+            .args(args)
+            .arg("--state-dir")
+            .arg(&self.state.0)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pupitre {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     pub fn web(&self) -> &WebHandle {
         self.service
             .as_ref()
