@@ -324,6 +324,32 @@ fn shots_dir() -> PathBuf {
     dir
 }
 
+/// The window as it stands, at 800×480 and 1280×720 in English and French, to
+/// `NAME-WxH-LANG.png` in the screenshots folder; then back to the default look and size.
+fn shoot_sizes_and_languages(app: &DeskWindow, screen: &Rc<RefCell<Screen>>, name: &str) {
+    let dir = shots_dir();
+    for (w, h) in [(800, 480), (1280, 720)] {
+        for lang in ["en", "fr"] {
+            screen.borrow_mut().set_look(Look {
+                language: lang.into(),
+                theme: 0,
+                density: 1,
+            });
+            app.window().set_size(PhysicalSize::new(w, h));
+            let shot = app.window().take_snapshot().expect("a snapshot");
+            pupitre::ui::render::write_png(
+                &dir.join(format!("{name}-{w}x{h}-{lang}.png")),
+                w,
+                h,
+                shot.as_bytes(),
+            )
+            .unwrap();
+        }
+    }
+    screen.borrow_mut().set_look(Look::default());
+    app.window().set_size(PhysicalSize::new(1280, 720));
+}
+
 #[test]
 fn screenshots_at_every_size_theme_and_language() {
     let (app, screen, _sent) = screen(Look::default());
@@ -563,29 +589,7 @@ fn the_memory_panel_recalls_saves_resets_and_picks_the_stream_feed() {
     );
     assert_eq!(one(&app, "recall 4").accessible_checked(), Some(true));
     assert_eq!(one(&app, "recall 1").accessible_checked(), Some(false));
-    let dir = shots_dir();
-    let shoot = |name: &str| {
-        for (w, h) in [(800, 480), (1280, 720)] {
-            for lang in ["en", "fr"] {
-                screen.borrow_mut().set_look(Look {
-                    language: lang.into(),
-                    theme: 0,
-                    density: 1,
-                });
-                app.window().set_size(PhysicalSize::new(w, h));
-                let shot = app.window().take_snapshot().expect("a snapshot");
-                pupitre::ui::render::write_png(
-                    &dir.join(format!("memory-{name}-{w}x{h}-{lang}.png")),
-                    w,
-                    h,
-                    shot.as_bytes(),
-                )
-                .unwrap();
-            }
-        }
-        screen.borrow_mut().set_look(Look::default());
-        app.window().set_size(PhysicalSize::new(1280, 720));
-    };
+    let shoot = |name: &str| shoot_sizes_and_languages(&app, &screen, &format!("memory-{name}"));
     shoot("scenes");
     one(&app, "memory tab 1").invoke_accessible_default_action();
     shoot("journal");
@@ -720,29 +724,7 @@ fn the_phone_panel_shows_a_working_code_counts_down_and_forgets_after_asking_twi
         left == "valid for 4:12" || left == "valid for 4:11",
         "{left:?}"
     );
-    let dir = shots_dir();
-    let shoot = |name: &str| {
-        for (w, h) in [(800, 480), (1280, 720)] {
-            for lang in ["en", "fr"] {
-                screen.borrow_mut().set_look(Look {
-                    language: lang.into(),
-                    theme: 0,
-                    density: 1,
-                });
-                app.window().set_size(PhysicalSize::new(w, h));
-                let shot = app.window().take_snapshot().expect("a snapshot");
-                pupitre::ui::render::write_png(
-                    &dir.join(format!("{name}-{w}x{h}-{lang}.png")),
-                    w,
-                    h,
-                    shot.as_bytes(),
-                )
-                .unwrap();
-            }
-        }
-        screen.borrow_mut().set_look(Look::default());
-        app.window().set_size(PhysicalSize::new(1280, 720));
-    };
+    let shoot = |name: &str| shoot_sizes_and_languages(&app, &screen, name);
     shoot("web-pair");
     // Past its five minutes the panel says so and lights "New code".
     clock.set(clock.get() + Duration::from_secs(300));
